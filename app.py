@@ -1,0 +1,118 @@
+"""Rollcall: a self-hosted SCIM 2.0 provisioning endpoint (the app factory)."""
+
+import os
+import secrets
+
+from flask import Flask
+
+from extensions import csrf
+from extensions import limiter
+from extensions import login_manager
+from extensions import migrate
+from models import db
+from models.engine import configure_engine
+from services import requestlog
+
+DEFAULTS = {
+    "SQLALCHEMY_DATABASE_URI": "sqlite:///rollcall.sqlite",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # SCIM limits, advertised in /ServiceProviderConfig.
+    "SCIM_MAX_RESULTS": 1000,
+    "SCIM_DEFAULT_COUNT": 100,
+    "SCIM_MAX_PAYLOAD": 1024 * 1024,
+    "SCIM_BULK_MAX_OPERATIONS": 1000,
+    "SCIM_MAX_FILTER_LENGTH": 4096,
+    "SCIM_MAX_VALUE_LENGTH": 4096,
+    "SCIM_RATE_LIMIT": "200/second",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "CUSTOM_SCHEMA_URN": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User",
+    # Request-log rows are written by a background thread so reads never take the write lock.
+    "REQUEST_LOG_ASYNC": True,
+    "PROXY_FIX_COUNT": 0,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+}
+
+# Environment variables read as they are named (operators script these).
+ENV_KEYS = {
+    "SECRET_KEY": str,
+    "SCIM_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "CUSTOM_SCHEMA_URN": str,
+    "PROXY_FIX_COUNT": int,
+    "SCIM_MAX_RESULTS": int,
+    "SCIM_MAX_PAYLOAD": int,
+    "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    _init_extensions(app)
+    _register(app)
+    return app
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common `postgres://` forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _load_environment(app: Flask) -> None:
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    for key, convert in ENV_KEYS.items():
+        if os.environ.get(key):
+            app.config[key] = convert(os.environ[key])
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Generate SECRET_KEY into instance/ on first run so sessions survive restarts."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    requestlog.init_app(app)
+
+
+def _register(app: Flask) -> None:
+    from blueprints import errors
+    from blueprints import health
+    from blueprints import scim
+    from commands import register_commands
+    from web import install_middleware
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(scim.bp)
+    csrf.exempt(scim.bp)
+    errors.register(app)
+    register_commands(app)
+    install_middleware(app)

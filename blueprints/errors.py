@@ -1,0 +1,68 @@
+"""App-level error handling: SCIM error bodies under /scim/, HTML pages elsewhere.
+
+Only the app level sees routing errors (404, 405), so requests under /scim/ that match
+no route are answered and logged here.
+"""
+
+import logging
+import time
+import uuid
+
+from flask import g
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from models import db
+from services.context import set_request_id
+from services.context import start_notes
+
+log = logging.getLogger("rollcall")
+
+
+def _is_scim() -> bool:
+    return request.path.startswith("/scim/") or request.path == "/scim"
+
+
+def register(app) -> None:
+    @app.before_request
+    def request_id():
+        if "request_id" not in g:
+            g.request_id = str(uuid.uuid4())
+            g.started = time.perf_counter()
+            set_request_id(g.request_id)
+            start_notes()
+
+    @app.after_request
+    def log_unrouted(response):
+        if _is_scim() and request.blueprint != "scim":
+            from blueprints import scim
+
+            response.headers["X-Request-Id"] = g.get("request_id", "")
+            scim._log(response)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if _is_scim():
+            from blueprints import scim
+
+            return scim.http_error_response(error)
+        return _page(error.code or 500, error.name, error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        if _is_scim():
+            from blueprints import scim
+
+            return scim.http_error_response(
+                InternalServerError("an internal error occurred; it has been logged"))
+        return _page(500, "Internal Server Error", "An internal error occurred; it has been logged.")
+
+
+def _page(status: int, title: str, description: str | None):
+    return render_template("error.html", status=status, title=title,
+                           description=description), status

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes, without authentication."""
+
+from flask import Blueprint
+from sqlalchemy import text
+
+from models import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The app is up and its database answers."""
+    return _database_check()
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready for traffic: the database answers (load balancers poll this)."""
+    return _database_check()
+
+
+def _database_check():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    finally:
+        db.session.rollback()
+    return {"status": "ok", "database": "ok"}

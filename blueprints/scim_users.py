@@ -1,0 +1,97 @@
+"""SCIM /Users routes (RFC 7644 §3): HTTP in, one service call, HTTP out."""
+
+from flask import current_app
+from flask import g
+from flask import request
+
+from blueprints.scim import base_url
+from blueprints.scim import bp
+from blueprints.scim import json_body
+from blueprints.scim import mark
+from blueprints.scim import scim_response
+from scim import params
+from scim.discovery import list_response
+from scim.project import project
+from scim.project import split
+from services import serialize
+from services import users
+
+
+@bp.get("/Users", strict_slashes=False)
+def list_users():
+    return _search(request.args)
+
+
+@bp.post("/Users/.search")
+def search_users():
+    return _search(json_body())
+
+
+@bp.post("/Users", strict_slashes=False)
+def create_user():
+    mark("User")
+    user, created = users.create(json_body(), g.actor)
+    mark("User", user.id)
+    return _user_response(user, 201, location=True)
+
+
+@bp.get("/Users/<user_id>")
+def get_user(user_id):
+    mark("User", user_id)
+    user = users.get(user_id)
+    if request.if_none_match and request.if_none_match.contains_weak(str(user.version)):
+        return current_app.response_class(status=304, headers={"ETag": users.etag(user)})
+    return _user_response(user)
+
+
+@bp.put("/Users/<user_id>")
+def replace_user(user_id):
+    mark("User", user_id)
+    user = users.replace(user_id, json_body(), g.actor, request.headers.get("If-Match"))
+    return _user_response(user)
+
+
+@bp.patch("/Users/<user_id>")
+def patch_user(user_id):
+    mark("User", user_id)
+    user = users.patch(user_id, json_body(), g.actor, request.headers.get("If-Match"))
+    return _user_response(user)
+
+
+@bp.delete("/Users/<user_id>")
+def delete_user(user_id):
+    mark("User", user_id)
+    users.delete(user_id, g.actor, request.headers.get("If-Match"))
+    return current_app.response_class(status=204)
+
+
+def _search(args):
+    mark("User")
+    config = current_app.config
+    req = params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
+                                max_count=config["SCIM_MAX_RESULTS"])
+    search = users.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending)
+    total, rows = users.search(search, config["SCIM_MAX_FILTER_LENGTH"])
+    rtype = users.resource_type()
+    with_groups = _wants(rtype, "groups", req.attributes, req.excluded)
+    resources = [project(r, rtype, req.attributes, req.excluded)
+                 for r in serialize.users(rows, base_url(), with_groups)]
+    return scim_response(list_response(resources, total, req.start_index))
+
+
+def _user_response(user, status=200, location=False):
+    rtype = users.resource_type()
+    attributes, excluded = split(request.args.get("attributes")), split(
+        request.args.get("excludedAttributes"))
+    with_groups = _wants(rtype, "groups", attributes, excluded)
+    body = project(serialize.users([user], base_url(), with_groups)[0], rtype, attributes, excluded)
+    response = scim_response(body, status, users.etag(user))
+    if location:
+        response.headers["Location"] = body["meta"]["location"]
+    return response
+
+
+def _wants(rtype, name: str, attributes, excluded) -> bool:
+    """Whether a projection keeps attribute `name` (to skip queries for what is not shown)."""
+    probe = {name: True}
+    return bool(project(probe, rtype, attributes, excluded))

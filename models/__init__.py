@@ -1,0 +1,19 @@
+"""Database models; `db` is the one Flask-SQLAlchemy handle."""
+
+from .admin import AdminUser
+from .audit import ChangeRecord
+from .audit import RequestLog
+from .base import db
+from .base import utcnow
+from .custom_field import CustomField
+from .group import Group
+from .group import GroupMember
+from .setting import Setting
+from .token import ApiToken
+from .user import User
+from .user import UserValue
+
+__all__ = [
+    "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group", "GroupMember",
+    "RequestLog", "Setting", "User", "UserValue", "db", "utcnow",
+]

@@ -1,0 +1,59 @@
+"""Groups and their memberships, which live in their own table so that groups scale."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from .base import JSONType
+from .base import db
+from .base import utcnow
+
+
+class Group(db.Model):
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(512))
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    # Attributes other than members (the canonical dict without `members`).
+    data: Mapped[dict] = mapped_column(JSONType)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    __table_args__ = (
+        Index("ux_groups_display_name", func.lower(display_name), unique=True),
+        Index("ix_groups_external_id", external_id),
+    )
+
+
+class GroupMember(db.Model):
+    """A direct member of a group: a user or a nested group, never both."""
+
+    __tablename__ = "group_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(36), ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    member_group_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id", name="uq_group_members_user"),
+        UniqueConstraint("group_id", "member_group_id", name="uq_group_members_group"),
+        CheckConstraint(
+            "(user_id IS NULL) <> (member_group_id IS NULL)", name="one_member_kind"
+        ),
+    )

@@ -1,0 +1,87 @@
+"""Users: the SCIM resource as JSON plus indexed copies of what filters use."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from .base import JSONType
+from .base import db
+from .base import utcnow
+
+
+class User(db.Model):
+    """`data` holds the canonical SCIM dict; the other columns are its indexed copies."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(512))
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    display_name: Mapped[str | None] = mapped_column(String(512))
+    given_name: Mapped[str | None] = mapped_column(String(512))
+    family_name: Mapped[str | None] = mapped_column(String(512))
+    title: Mapped[str | None] = mapped_column(String(512))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    employee_number: Mapped[str | None] = mapped_column(String(512))
+    department: Mapped[str | None] = mapped_column(String(512))
+    division: Mapped[str | None] = mapped_column(String(512))
+    organization: Mapped[str | None] = mapped_column(String(512))
+    cost_center: Mapped[str | None] = mapped_column(String(512))
+    manager_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Waiting for a seat: created deactivated because the seat limit was reached.
+    seat_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Hidden by a soft DELETE: gone from SCIM, kept for the audit trail.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict] = mapped_column(JSONType)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    values: Mapped[list["UserValue"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ux_users_user_name", func.lower(user_name), unique=True),
+        Index("ix_users_external_id", external_id),
+        Index("ix_users_display_name", func.lower(display_name)),
+        Index("ix_users_employee_number", func.lower(employee_number)),
+        Index("ix_users_department", func.lower(department)),
+        Index("ix_users_division", func.lower(division)),
+        Index("ix_users_organization", func.lower(organization)),
+        Index("ix_users_given_name", func.lower(given_name)),
+        Index("ix_users_family_name", func.lower(family_name)),
+    )
+
+
+class UserValue(db.Model):
+    """One value of a multi-valued attribute (emails, phoneNumbers, addresses, ...)."""
+
+    __tablename__ = "user_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    attr: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str | None] = mapped_column(String(4096))
+    type: Mapped[str | None] = mapped_column(String(128))
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    display: Mapped[str | None] = mapped_column(String(512))
+    # The whole entry, for sub-attributes without a column (addresses' locality, ...).
+    entry: Mapped[dict] = mapped_column(JSONType)
+
+    user: Mapped[User] = relationship(back_populates="values")
+
+    __table_args__ = (Index("ix_user_values_attr_value", attr, func.lower(value)),)

@@ -1,0 +1,82 @@
+"""Query parameters of SCIM list and search requests (RFC 7644 §3.4.2, §3.4.3, §3.9)."""
+
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE
+from marshmallow import Schema
+from marshmallow import ValidationError
+from marshmallow import fields
+from marshmallow import pre_load
+
+from scim.errors import InvalidValue
+
+# Past this, SQL OFFSET overflows; no real directory is that large.
+MAX_START = 2**31
+
+_NAMES = ("filter", "startIndex", "count", "sortBy", "sortOrder", "attributes",
+          "excludedAttributes")
+_CANONICAL = {name.lower(): name for name in _NAMES}
+
+
+class _AttributeList(fields.Field):
+    """A comma-separated string (query string) or a list of strings (POST .search)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else str(value).split(",")
+        if not all(isinstance(item, str) for item in items):
+            raise ValidationError("must be attribute names")
+        return [item.strip() for item in items if item.strip()]
+
+
+class SearchRequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    filter = fields.String(load_default=None)
+    startIndex = fields.Integer(load_default=1, strict=False)
+    count = fields.Integer(load_default=None, strict=False)
+    sortBy = fields.String(load_default=None)
+    sortOrder = fields.String(load_default="ascending")
+    attributes = _AttributeList(load_default=list)
+    excludedAttributes = _AttributeList(load_default=list)
+
+    @pre_load
+    def canonical_names(self, data, **kwargs):
+        # Parameter names are matched case-insensitively, like attribute names.
+        return {_CANONICAL.get(str(k).lower(), k): v for k, v in dict(data).items()}
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    filter: str | None
+    start_index: int
+    count: int
+    sort_by: str | None
+    descending: bool
+    attributes: list
+    excluded: list
+
+
+def search_request(data, *, default_count: int, max_count: int) -> SearchRequest:
+    """Validate list parameters; startIndex < 1 means 1 and count is clamped (RFC 7644 §3.4.2.4).
+
+    :raise InvalidValue: for non-numeric startIndex/count or an unknown sortOrder.
+    """
+    try:
+        loaded = SearchRequestSchema().load(data)
+    except ValidationError as error:
+        name, messages = next(iter(error.messages.items()))
+        raise InvalidValue(f"{name}: {'; '.join(map(str, messages))}") from error
+    order = loaded["sortOrder"].lower()
+    if order not in ("ascending", "descending"):
+        raise InvalidValue("sortOrder must be ascending or descending")
+    count = loaded["count"] if loaded["count"] is not None else default_count
+    return SearchRequest(
+        filter=loaded["filter"] or None,
+        start_index=min(max(1, loaded["startIndex"]), MAX_START),
+        count=min(max(0, count), max_count),
+        sort_by=loaded["sortBy"] or None,
+        descending=order == "descending",
+        attributes=loaded["attributes"],
+        excluded=loaded["excludedAttributes"],
+    )

@@ -1,0 +1,372 @@
+"""SCIM PATCH (RFC 7644 §3.5.2) on the canonical resource dict, with every Entra ID shape.
+
+operations() validates a PatchOp body; apply() runs the operations on a deep copy of the
+resource, all or nothing, and returns the validated result. Entra quirks handled here are
+catalogued in /work/shared/reference/entra-scim.md §7 (P1–P15), §8 (manager), §10 (groups).
+"""
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from scim import resource as res
+from scim.errors import InvalidPath
+from scim.errors import InvalidSyntax
+from scim.errors import InvalidValue
+from scim.errors import Mutability
+from scim.errors import NoTarget
+from scim.filter import And
+from scim.filter import Compare
+from scim.filter import PatchPath
+from scim.filter import parse_path
+from scim.paths import Target
+from scim.paths import compare
+from scim.paths import matches
+from scim.paths import resolve
+from scim.schema import Attribute
+from scim.schema import ResourceType
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+VERBS = ("add", "replace", "remove")
+# Keys of a path-less value that clients echo back and we drop silently (Entra sends "id").
+SILENT = {"id", "meta", "schemas", "groups"}
+# Sub-attributes that qualify a value without carrying any data of their own.
+LABELS = {"type", "primary", "display"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    op: str  # "add" | "replace" | "remove" (lower-cased)
+    path: PatchPath | None  # parsed with filter.parse_path; None when absent
+    value: Any
+    raw_path: str | None  # as sent, for error messages and audit
+
+
+def operations(body: dict) -> list[Operation]:
+    """Validate a PatchOp request body (RFC 7644 §3.5.2) into Operations.
+
+    `schemas` must include the PatchOp URN; keys, `op` names and the URN are matched
+    case-insensitively (Entra legacy sends `Add`/`Replace`/`Remove`).
+    """
+    if not isinstance(body, dict):
+        raise InvalidSyntax("A PATCH body must be a JSON object")
+    fields = _lower_keys(body)
+    schemas = fields.get("schemas")
+    if not isinstance(schemas, list) or PATCH_OP.lower() not in [
+            s.lower() for s in schemas if isinstance(s, str)]:
+        raise InvalidSyntax(f"schemas must include {PATCH_OP}")
+    ops = fields.get("operations")
+    if not isinstance(ops, list) or not ops:
+        raise InvalidSyntax("Operations must be a non-empty list")
+    return [_operation(index, raw) for index, raw in enumerate(ops)]
+
+
+def _lower_keys(body: dict) -> dict:
+    return {k.lower(): v for k, v in body.items() if isinstance(k, str)}
+
+
+def _operation(index: int, raw) -> Operation:
+    if not isinstance(raw, dict):
+        raise InvalidSyntax(f"Operations[{index}] must be an object")
+    fields = _lower_keys(raw)
+    verb = fields.get("op")
+    if not isinstance(verb, str) or verb.lower() not in VERBS:
+        raise InvalidSyntax(f"Operations[{index}].op must be add, replace or remove")
+    verb = verb.lower()
+    raw_path = fields.get("path")
+    if raw_path == "":
+        raw_path = None  # some clients send an empty path for a path-less operation
+    path = parse_path(raw_path) if raw_path is not None else None
+    if verb != "remove" and "value" not in fields:
+        raise InvalidValue(f"Operations[{index}]: {verb} needs a value")
+    return Operation(verb, path, fields.get("value"), raw_path)
+
+
+def apply(resource: dict, ops: list[Operation], rtype: ResourceType, *, unknown="ignore",
+          max_value_length: int = 4096) -> tuple[dict, list[str]]:
+    """Apply ops to a deep copy of the canonical dict, all or nothing; returns (new, ignored).
+
+    Pure: the input is never mutated, and any error raises before anything is returned.
+    The result passes resource.validate() (required attributes, one primary, no
+    unassigned values); `ignored` lists the paths of unknown attributes that were dropped.
+    """
+    doc = copy.deepcopy(resource)
+    patch = _Patch(rtype, unknown, [], max_value_length)
+    for op in ops:
+        patch.run(doc, op)
+    return res.validate(doc, rtype, max_value_length=max_value_length), patch.ignored
+
+
+@dataclass
+class _Patch:
+    rtype: ResourceType
+    unknown: str
+    ignored: list
+    max_value_length: int
+
+    def run(self, doc: dict, op: Operation) -> None:
+        if op.path is None:
+            if op.op == "remove":
+                raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
+            self.pathless(doc, op.op, op.value, "value")
+            return
+        target = resolve(self.rtype, op.path, op.raw_path, explicit=True, unknown=self.unknown,
+                         ignored=self.ignored)
+        if target is not None:
+            self.dispatch(doc, op.op, target, op.value, op.raw_path)
+
+    def dispatch(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:
+        if target.attribute is None:  # the whole extension object
+            if verb == "remove":
+                doc.pop(target.urn, None)
+            else:
+                self.pathless(doc, verb, value, raw, prefix=f"{target.urn}:")
+        elif verb == "remove":
+            self.remove(doc, target, value, raw)
+        elif target.filter is not None:
+            self.write_filtered(doc, target, value, raw)
+        else:
+            self.write(doc, verb, target, value, raw)
+
+    def pathless(self, doc: dict, verb: str, value, raw: str, prefix: str = "") -> None:
+        """RFC 7644 §3.5.2.1/3: the value holds attributes to add or replace.
+
+        Entra sends keys that are paths (`name.givenName`, `urn:…:User:employeeNumber`,
+        `emails[type eq "work"].value`) in path-less add and replace (P4, P5, P14).
+        """
+        if not isinstance(value, dict):
+            raise InvalidValue(f"{res.clip(raw)} must be an object of attributes")
+        for key, item in value.items():
+            res.check_name(key)
+            if not prefix and key.lower() in SILENT:
+                continue
+            self.keyed(doc, verb, prefix + key, item)
+
+    def keyed(self, doc: dict, verb: str, key: str, value) -> None:
+        extension = self.rtype.extension(key)
+        if extension is not None:
+            self.dispatch(doc, verb, Target(extension.id, None), value, key)
+            return
+        if key.lower().startswith("urn:") and isinstance(value, dict) and \
+                self.rtype.split_urn(key)[0] is None:
+            # Entra: custom attributes under an undeclared `urn:…:CustomExtensionName:2.0:User`.
+            for name in value:
+                res.skip_unknown(f"{key}:{name}", self.unknown, self.ignored)
+            return
+        try:
+            path = parse_path(key)
+        except InvalidPath:
+            res.skip_unknown(key, self.unknown, self.ignored)
+            return
+        target = resolve(self.rtype, path, key, explicit=False, unknown=self.unknown,
+                         ignored=self.ignored)
+        if target is not None:
+            self.dispatch(doc, verb, target, value, key)
+
+    def coerce(self, attribute: Attribute, value, path: str):
+        return res.coerce(attribute, value, path, unknown=self.unknown, ignored=self.ignored,
+                          max_value_length=self.max_value_length)
+
+    # add / replace -------------------------------------------------------------------------
+
+    def write(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:
+        """add or replace without a value filter (RFC 7644 §3.5.2.1, §3.5.2.3)."""
+        attribute, sub = target.attribute, target.sub
+        container = target.container(doc, create=True)
+        name = attribute.name
+        if sub is not None and attribute.multi_valued:  # `emails.type`: every value
+            entries = container.get(name) or []
+            if not entries:
+                raise NoTarget(f"{res.clip(raw)} matched no value")
+            new = self.coerce(sub, value, raw)
+            for entry in entries:
+                set_sub(entry, sub, new, raw)
+            settle(entries, entries, attribute)
+        elif sub is not None:  # `name.givenName`: create the parent when absent
+            set_sub(container.setdefault(name, {}), sub, self.coerce(sub, value, raw), raw)
+        elif attribute.multi_valued and verb == "add":
+            self.append(container, attribute, self.coerce(attribute, value, raw) or [], raw)
+        elif attribute.type == "complex" and not attribute.multi_valued:
+            if res.unassigned(value):
+                container.pop(name, None)
+            else:  # sub-attributes not given are left unchanged
+                self.merge(container.setdefault(name, {}), attribute, value, raw)
+        else:  # simple value, or replace of a whole multi-valued attribute
+            new = self.coerce(attribute, value, raw)
+            check_immutable(attribute, container.get(name), new, raw)
+            put(container, name, new)
+
+    def merge(self, entry: dict, attribute: Attribute, value, raw: str) -> None:
+        """Set the given sub-attributes of one complex value; null clears one."""
+        for key, item in res.shape(attribute, value, raw).items():
+            res.check_name(key, f"{raw}.{key}")
+            sub = attribute.sub(key)
+            if sub is None:
+                res.skip_unknown(f"{raw}.{key}", self.unknown, self.ignored)
+            elif sub.mutability != "readOnly" and (attribute.name, sub.name) not in res.DERIVED:
+                set_sub(entry, sub, self.coerce(sub, item, f"{raw}.{sub.name}"), raw)
+
+    def append(self, container: dict, attribute: Attribute, new: list, raw: str) -> None:
+        """add to a multi-valued attribute; a value already present is merged, not repeated.
+
+        Re-adding an existing group member is therefore a no-op (Entra re-sends adds).
+        """
+        entries = container.setdefault(attribute.name, [])
+        touched = []
+        for item in new:
+            if attribute.type != "complex":
+                if item not in entries:
+                    entries.append(item)
+                continue
+            same = next((e for e in entries if "value" in item and e.get("value") ==
+                         item["value"]), None)
+            if same is None:
+                entries.append(item)
+                touched.append(item)
+            else:
+                for key, sub_value in item.items():
+                    set_sub(same, attribute.sub(key), sub_value, raw)
+                touched.append(same)
+        settle(entries, touched, attribute)
+
+    def write_filtered(self, doc: dict, target: Target, value, raw: str) -> None:
+        """add/replace on `attr[filter]` or `attr[filter].sub`.
+
+        Entra: when no value matches, one is created from the filter's `eq` comparisons
+        (P8), so later ops on the same filter land in that one value (P9).
+        """
+        attribute, sub = target.attribute, target.sub
+        container = target.container(doc, create=True)
+        entries = self.entries(container, attribute)
+        matched = [e for e in entries if matches(target.filter, e, attribute)]
+        if not matched:
+            if not attribute.multi_valued:
+                raise NoTarget(f"{res.clip(raw)} matched no value")
+            matched = [seed(target.filter, attribute, raw, self.coerce)]
+            entries.append(matched[0])
+        if sub is not None:
+            new = self.coerce(sub, value, raw)
+            for entry in matched:
+                set_sub(entry, sub, new, raw)
+        else:
+            if res.unassigned(value):
+                raise InvalidValue(f"{res.clip(raw)} needs a value")
+            for entry in matched:
+                self.merge(entry, attribute, value, raw)
+        settle(entries, matched, attribute)
+        if sub is not None and new is None:  # a null write clears, like remove
+            entries = prune(entries, attribute)
+        self.store(container, attribute, entries)
+
+    @staticmethod
+    def entries(container: dict, attribute: Attribute) -> list:
+        """The values of an attribute as a list; a single complex value is a list of one."""
+        if attribute.multi_valued:
+            return container.setdefault(attribute.name, [])
+        return [container[attribute.name]] if attribute.name in container else []
+
+    @staticmethod
+    def store(container: dict, attribute: Attribute, entries: list) -> None:
+        put(container, attribute.name, entries if attribute.multi_valued else
+            (entries[0] if entries else None))
+
+    # remove --------------------------------------------------------------------------------
+
+    def remove(self, doc: dict, target: Target, value, raw: str) -> None:
+        """RFC 7644 §3.5.2.2; removing something absent is a no-op."""
+        attribute, sub = target.attribute, target.sub
+        container = target.container(doc)
+        if container.get(attribute.name) is None:
+            return
+        if target.filter is None and sub is None:
+            self.remove_attribute(container, attribute, value, raw)
+            return
+        entries = self.entries(container, attribute)
+        matched = entries
+        if target.filter is not None:
+            matched = [e for e in entries if matches(target.filter, e, attribute)]
+        if sub is None:  # `members[value eq "id"]`, also Entra's `manager[value eq "id"]`
+            kept = [e for e in entries if not any(e is m for m in matched)]
+        else:
+            expected = None if res.unassigned(value) else self.coerce(sub, value, raw)
+            for entry in matched:
+                # P10: with a value, remove the sub-attribute only where it equals it.
+                if expected is None or compare("eq", entry.get(sub.name), expected, sub):
+                    set_sub(entry, sub, None, raw)
+            kept = prune(entries, attribute)
+        self.store(container, attribute, kept)
+
+    def remove_attribute(self, container: dict, attribute: Attribute, value, raw: str) -> None:
+        if attribute.required:
+            raise Mutability(f"{attribute.name} is required and cannot be removed")
+        if not attribute.multi_valued or res.unassigned(value):
+            check_immutable(attribute, container.get(attribute.name), None, raw)
+            container.pop(attribute.name)
+            return
+        # Entra legacy: {"op":"Remove","path":"members","value":[{"value":"id"}]} removes
+        # only the listed values, never the whole attribute (entra-scim.md §10).
+        doomed = [key(attribute, v) for v in self.coerce(attribute, value, raw) or []]
+        kept = [e for e in container[attribute.name] if key(attribute, e) not in doomed]
+        put(container, attribute.name, kept)
+
+
+def key(attribute: Attribute, entry):
+    """What identifies a value: its `value` sub-attribute, or the whole value."""
+    if attribute.type == "complex" and attribute.sub("value") is not None:
+        return entry.get("value")
+    return entry
+
+
+def put(container: dict, name: str, value) -> None:
+    if res.unassigned(value):
+        container.pop(name, None)
+    else:
+        container[name] = value
+
+
+def set_sub(entry: dict, sub: Attribute, new, raw: str) -> None:
+    check_immutable(sub, entry.get(sub.name), new, raw)
+    put(entry, sub.name, new)
+
+
+def check_immutable(attribute: Attribute, old, new, raw: str) -> None:
+    """RFC 7643 §2.2: an immutable value may be set once, never changed afterwards."""
+    if attribute.mutability == "immutable" and old is not None and new != old:
+        raise Mutability(f"{res.clip(raw)}: {attribute.name} is immutable")
+
+
+def settle(entries: list, touched: list, attribute: Attribute) -> None:
+    """RFC 7644 §3.5.2: a value set primary makes the others non-primary (RFC 7643 §2.4)."""
+    primaries = [e for e in touched if isinstance(e, dict) and e.get("primary") is True]
+    if attribute.multi_valued and len(primaries) == 1:
+        for entry in entries:
+            if entry is not primaries[0] and entry.get("primary") is True:
+                entry["primary"] = False
+
+
+def prune(entries: list, attribute: Attribute) -> list:
+    """Drop values left without data: no `value` where the attribute has one, or only labels."""
+    needs_value = attribute.sub("value") is not None
+    return [e for e in entries
+            if not (needs_value and "value" not in e) and set(e) - LABELS]
+
+
+def seed(node, attribute: Attribute, raw: str, coerce) -> dict:
+    """A new value built from a filter's `eq` comparisons (`type eq "work"` → {"type": "work"})."""
+    pairs = _equalities(node)
+    if not pairs:
+        raise NoTarget(f"{res.clip(raw)} matched no value")
+    entry = {}
+    for name, value in pairs:
+        sub = attribute.sub(name)
+        put(entry, sub.name, coerce(sub, value, raw))
+    return entry
+
+
+def _equalities(node) -> list | None:
+    if isinstance(node, Compare) and node.op == "eq":
+        return [(node.path.attr, node.value)]
+    if isinstance(node, And):
+        left, right = _equalities(node.left), _equalities(node.right)
+        return left + right if left is not None and right is not None else None
+    return None

@@ -1,0 +1,48 @@
+"""Change records: who changed what, written in the same transaction as the change."""
+
+from models import ChangeRecord
+from services.context import current_request_id
+
+REDACTED = "[redacted]"
+SECRET_KEYS = {"password", "secret", "token"}
+
+
+def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
+           resource_name: str | None, changes: dict | None) -> ChangeRecord:
+    """Add a change record to the caller's transaction."""
+    entry = ChangeRecord(
+        request_id=current_request_id(),
+        actor_kind=actor.kind,
+        actor=actor.name,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        changes=redact(changes) if changes else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def redact(changes: dict) -> dict:
+    return {k: ([REDACTED, REDACTED] if _secret(k) else v) for k, v in changes.items()}
+
+
+def _secret(key: str) -> bool:
+    return key.rsplit(":", 1)[-1].lower() in SECRET_KEYS
+
+
+def diff(before: dict, after: dict, prefix: str = "") -> dict:
+    """Attribute-level differences: {path: [before, after]} for each changed attribute."""
+    out = {}
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(new, dict):
+            # Extension URNs join their attributes with ":", complex attributes with ".".
+            out.update(diff(old, new, path + (":" if key.startswith("urn:") else ".")))
+        else:
+            out[path] = [old, new]
+    return out

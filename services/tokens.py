@@ -1,0 +1,136 @@
+"""Bearer tokens: issue, list, revoke, authenticate. Only SHA-256 hashes are stored.
+
+The secrets carry 256 random bits, so a fast hash is as safe as a slow one here and
+keeps authentication off the request's critical path; the recognisable `rcscim_`
+prefix lets secret scanners find leaked tokens.
+"""
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy import update
+
+from models import ApiToken
+from models import db
+from models import utcnow
+from scim.errors import InvalidValue
+from scim.errors import Unauthorized
+from scim.errors import Uniqueness
+from services import audit
+from services import tx
+
+SECRET_PREFIX = "rcscim_"
+DEFAULT_DAYS = 90
+MAX_DAYS = 3650
+# last_used_at is written at most once a minute per token and process.
+TOUCH_INTERVAL = 60.0
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    prefix: str
+
+
+def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
+    """Create a token; returns it with its secret, which is never available again.
+
+    :raise InvalidValue: for an empty name or an expiry outside 1..3650 days.
+    :raise Uniqueness: when a token of that name exists.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidValue("a token needs a name of 1 to 100 characters")
+    if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InvalidValue(f"expiry must be between 1 and {MAX_DAYS} days")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    with tx.write() as session:
+        if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
+            raise Uniqueness(f"a token named {name!r} exists already")
+        token = ApiToken(name=name, prefix=secret[: len(SECRET_PREFIX) + 6],
+                         token_hash=_hash(secret), created_by=actor.label,
+                         expires_at=utcnow() + timedelta(days=days))
+        session.add(token)
+        audit.record(session, actor, "token.issue", "Token", name, name,
+                     {"prefix": [None, token.prefix], "expires": [None, token.expires_at.isoformat()]})
+    return token, secret
+
+
+def revoke(name: str, actor) -> ApiToken:
+    """Revoke a token by name; revoking twice is harmless.
+
+    :raise InvalidValue: (404) when no token has that name.
+    """
+    with tx.write() as session:
+        token = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
+        if token is None:
+            raise InvalidValue(f"no token named {name!r}", status=404)
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            audit.record(session, actor, "token.revoke", "Token", name, name,
+                         {"status": ["active", "revoked"]})
+    return token
+
+
+def all_tokens() -> list[ApiToken]:
+    return list(db.session.execute(select(ApiToken).order_by(ApiToken.created_at.desc())).scalars())
+
+
+def authenticate(authorization: str | None) -> TokenInfo:
+    """Check an `Authorization: Bearer …` header value.
+
+    :raise Unauthorized: when the token is missing, unknown, expired or revoked.
+    """
+    scheme, _, secret = (authorization or "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("a bearer token is required")
+    digest = _hash(secret)
+    row = db.session.execute(
+        select(ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.token_hash,
+               ApiToken.expires_at, ApiToken.revoked_at).where(ApiToken.token_hash == digest)
+    ).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        raise Unauthorized("the bearer token is not valid")
+    if row.revoked_at is not None:
+        raise Unauthorized("the bearer token has been revoked")
+    if row.expires_at <= utcnow():
+        raise Unauthorized("the bearer token has expired; generate a new one")
+    return TokenInfo(row.id, row.name, row.prefix)
+
+
+_touched: dict[int, float] = {}
+_touch_lock = threading.Lock()
+
+
+def due_for_touch(token_id: int) -> bool:
+    """Whether this process should write the token's last-used time now."""
+    now = time.monotonic()
+    with _touch_lock:
+        if now - _touched.get(token_id, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
+            return False
+        _touched[token_id] = now
+        return True
+
+
+def touch(session, token_ids_at: dict[int, datetime]) -> None:
+    """Write last-used times (called by the background log writer, in its transaction)."""
+    for token_id, at in token_ids_at.items():
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+
+
+def reset_touch_cache() -> None:
+    with _touch_lock:
+        _touched.clear()
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

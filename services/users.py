@@ -1,0 +1,292 @@
+"""Users: the verbs of the SCIM Users endpoint, each one transaction with its change record."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from models import User
+from models import UserValue
+from models import db
+from models import utcnow
+from scim import filter as scim_filter
+from scim import patch as scim_patch
+from scim import query
+from scim import resource
+from scim.errors import InvalidValue
+from scim.errors import NotFound
+from scim.errors import PreconditionFailed
+from scim.errors import Uniqueness
+from services import audit
+from services import custom_fields
+from services import settings
+from services import tx
+from services import user_store
+from services.context import note
+
+
+@dataclass(frozen=True)
+class Search:
+    filter: str | None = None
+    start_index: int = 1
+    count: int = 100
+    sort_by: str | None = None
+    descending: bool = False
+
+
+def resource_type():
+    return custom_fields.user_type()
+
+
+def get(user_id: str) -> User:
+    """:raise NotFound: when no visible user has this id."""
+    user = db.session.execute(
+        select(User).where(User.id == user_id, User.hidden.is_(False))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"User {user_id} not found")
+    return user
+
+
+def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[User]]:
+    """Filter, count and page users in SQL (RFC 7644 §3.4.2)."""
+    rtype = resource_type()
+    conditions = [User.hidden.is_(False)]
+    if params.filter:
+        tree = scim_filter.parse(params.filter, max_length=max_filter_length)
+        conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
+    total = db.session.execute(select(func.count()).select_from(User).where(*conditions)).scalar()
+    if params.count == 0 or total == 0:
+        return total, []
+    if params.sort_by:
+        path = scim_filter.parse_path(params.sort_by).attr
+        order = [query.order_by(path, user_store.resolver(rtype), params.descending), User.id]
+    else:
+        order = [User.created, User.id]
+    stmt = (select(User).where(*conditions).order_by(*order)
+            .offset(params.start_index - 1).limit(params.count))
+    return total, list(db.session.execute(stmt).scalars())
+
+
+def create(body: dict, actor) -> tuple[User, bool]:
+    """Create a user from a POST body; returns (user, created).
+
+    With link-on-create on, a POST for an existing user updates that user instead.
+    :raise Uniqueness: when userName (or the matching email) is taken.
+    """
+    rtype = resource_type()
+    data = _load(body, rtype)
+    with tx.write() as session:
+        existing = _find_existing(session, data)
+        if existing is not None and (existing.hidden or settings.get("link_on_create")):
+            note(f"linked POST to existing user {existing.id}")
+            _replace(session, existing, data, rtype, actor, "user.link")
+            return existing, False
+        if existing is not None:
+            raise Uniqueness(f"userName {data['userName']!r} is already in use")
+        user = User(id=str(uuid.uuid4()), data={}, version=0)
+        session.add(user)
+        _check_email_unique(session, data, None)
+        _admit(session, user, data, was_active=False)
+        _write(session, user, {}, data, rtype)
+        _flush(session)
+        audit.record(session, actor, "user.create", "User", user.id, user.user_name,
+                     audit.diff({}, data))
+    return user, True
+
+
+def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
+    """PUT: replace the user's attributes (RFC 7644 §3.5.1).
+
+    Okta sends PUT without `active` for profile updates: absent means unchanged.
+    """
+    rtype = resource_type()
+    data = _load(body, rtype)
+    with tx.write() as session:
+        user = _locked(session, user_id, if_match)
+        _replace(session, user, data, rtype, actor, "user.replace")
+    return user
+
+
+def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
+    """PATCH: apply a PatchOp, all or nothing (RFC 7644 §3.5.2)."""
+    rtype = resource_type()
+    operations = scim_patch.operations(body)
+    with tx.write() as session:
+        user = _locked(session, user_id, if_match)
+        before = dict(user.data)
+        after, ignored = scim_patch.apply(before, operations, rtype, unknown=_unknown())
+        _note_ignored(ignored)
+        if after != before:
+            _check_email_unique(session, after, user.id)
+            _admit(session, user, after, was_active=user.active)
+            _write(session, user, before, after, rtype)
+            _flush(session)
+            audit.record(session, actor, "user.patch", "User", user.id, user.user_name,
+                         audit.diff(before, after))
+    return user
+
+
+def delete(user_id: str, actor, if_match: str | None = None) -> None:
+    """DELETE: remove the user, or deactivate and hide it when the delete mode says so."""
+    with tx.write() as session:
+        user = _locked(session, user_id, if_match)
+        if settings.get("delete_mode") == "deactivate":
+            user.hidden, user.active = True, False
+            user.data = {**user.data, "active": False}
+            _touch(user)
+            audit.record(session, actor, "user.hide", "User", user.id, user.user_name,
+                         {"active": [True, False], "hidden": [False, True]})
+            return
+        audit.record(session, actor, "user.delete", "User", user.id, user.user_name,
+                     audit.diff(user.data, {}))
+        session.delete(user)
+
+
+def etag(user: User) -> str:
+    return f'W/"{user.version}"'
+
+
+def _load(body, rtype) -> dict:
+    data, ignored = resource.load(body, rtype, unknown=_unknown())
+    _note_ignored(ignored)
+    return data
+
+
+def _unknown() -> str:
+    return settings.get("unknown_attributes")
+
+
+def _note_ignored(ignored) -> None:
+    for path in ignored:
+        note(f"ignored unknown attribute {path}")
+
+
+def _locked(session, user_id: str, if_match: str | None) -> User:
+    """Load the user for update (row lock on PostgreSQL) and check If-Match."""
+    stmt = select(User).where(User.id == user_id, User.hidden.is_(False))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    user = session.execute(stmt).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"User {user_id} not found")
+    check_if_match(if_match, etag(user))
+    return user
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    """:raise PreconditionFailed: when If-Match names no current version (RFC 7644 §3.14)."""
+    if not if_match:
+        return
+    tags = {t.strip() for t in if_match.split(",")}
+    if "*" not in tags and current not in tags and current.removeprefix("W/") not in tags:
+        raise PreconditionFailed(f"the resource is at version {current}")
+
+
+def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None:
+    before = dict(user.data)
+    if "active" not in data and not user.hidden:
+        data = {**data, "active": user.active}
+    was_active = user.active and not user.hidden
+    user.hidden = False
+    _check_unique_name(session, data, user.id)
+    _check_email_unique(session, data, user.id)
+    _admit(session, user, data, was_active=was_active)
+    _write(session, user, before, data, rtype)
+    _flush(session)
+    audit.record(session, actor, action, "User", user.id, user.user_name, audit.diff(before, data))
+
+
+def _write(session, user: User, before: dict, after: dict, rtype) -> None:
+    _require_email(after)
+    user_store.check_manager(session, user.id, after)
+    user.data = after
+    user_store.sync_columns(user, after)
+    user_store.sync_values(session, user.id, before, after, rtype)
+    _touch(user)
+
+
+def _touch(user: User) -> None:
+    user.version = (user.version or 0) + 1
+    user.last_modified = utcnow()
+    if user.created is None:
+        user.created = user.last_modified
+
+
+def _admit(session, user: User, data: dict, was_active: bool) -> None:
+    """Seat limit: a user beyond it is kept, deactivated, and marked as waiting for a seat."""
+    limit = settings.get("seat_limit")
+    wants_active = data.get("active", True) is not False
+    user.seat_waiting = False
+    if not limit or not wants_active or was_active:
+        return
+    active = session.execute(
+        select(func.count()).select_from(User).where(User.active.is_(True), User.hidden.is_(False))
+    ).scalar()
+    if active >= limit:
+        data["active"] = False
+        user.seat_waiting = True
+        note(f"seat limit of {limit} reached: user kept deactivated, waiting for a seat")
+
+
+def _require_email(data: dict) -> None:
+    if settings.get("require_email") and not any(e.get("value") for e in data.get("emails", [])):
+        raise InvalidValue("an email address is required (provisioning rule)")
+
+
+def _find_existing(session, data: dict) -> User | None:
+    """The user a POST collides with: by userName, or by email/externalId for linking."""
+    stmt = select(User).where(func.lower(User.user_name) == data["userName"].lower())
+    user = session.execute(stmt).scalar_one_or_none()
+    if user is not None or not settings.get("link_on_create"):
+        return user
+    email = _work_email(data)
+    if email:
+        stmt = select(User).join(UserValue).where(
+            UserValue.attr == "emails", func.lower(UserValue.value) == email.lower())
+        user = session.execute(stmt.limit(1)).scalar_one_or_none()
+    if user is None and data.get("externalId"):
+        stmt = select(User).where(User.external_id == data["externalId"])
+        user = session.execute(stmt.limit(1)).scalar_one_or_none()
+    return user
+
+
+def _check_unique_name(session, data: dict, user_id: str) -> None:
+    stmt = select(User.id).where(func.lower(User.user_name) == data["userName"].lower(),
+                                 User.id != user_id)
+    if session.execute(stmt).first() is not None:
+        raise Uniqueness(f"userName {data['userName']!r} is already in use")
+
+
+def _check_email_unique(session, data: dict, user_id: str | None) -> None:
+    """With email as the matching attribute, a work email belongs to one user."""
+    if settings.get("matching_attribute") != "email":
+        return
+    email = _work_email(data)
+    if not email:
+        return
+    stmt = select(UserValue.user_id).where(UserValue.attr == "emails",
+                                           func.lower(UserValue.value) == email.lower())
+    if user_id is not None:
+        stmt = stmt.where(UserValue.user_id != user_id)
+    if session.execute(stmt.limit(1)).first() is not None:
+        raise Uniqueness(f"email {email!r} is already in use")
+
+
+def _work_email(data: dict) -> str | None:
+    emails = data.get("emails") or []
+    for rule in (lambda e: e.get("type") == "work", lambda e: e.get("primary"), lambda e: True):
+        for entry in emails:
+            if rule(entry) and entry.get("value"):
+                return entry["value"]
+    return None
+
+
+def _flush(session) -> None:
+    """Flush now so a concurrent duplicate surfaces as 409, not as a 500 at commit."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Uniqueness("userName is already in use") from error
