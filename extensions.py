@@ -8,5 +8,6 @@ from flask_wtf import CSRFProtect
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-migrate = Migrate()
+# Batch mode lets Alembic alter SQLite tables (it has no ALTER COLUMN).
+migrate = Migrate(render_as_batch=True)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

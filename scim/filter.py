@@ -107,14 +107,10 @@ def parse_path(text: str, *, max_length: int = 1024) -> PatchPath:
     :raise InvalidPath: for any malformed input, including a malformed inner filter.
     """
     parser = _Parser(text, max_length, 32, InvalidPath, "path")
-    attr = parser.attr_path()
-    node, sub = PatchPath(attr), None
+    node = PatchPath(parser.attr_path())
     if parser.peek() == "[":
-        inner = parser.bracket(attr)
-        if parser.peek() == ".":
-            parser.pos += 1
-            sub = parser.name()
-        node = PatchPath(attr, inner, sub)
+        inner = parser.bracket(node.attr)
+        node = PatchPath(node.attr, inner, parser.name() if parser.dot() else None)
     parser.finish()
     return node
 
@@ -135,7 +131,8 @@ class _Parser:
         while at < len(self.text) and self.text[at] in _SPACE:
             at += 1
         found = repr(self.text[at : at + 10]) if at < len(self.text) else "end of input"
-        raise self.error(f"invalid {self.what}: expected {expected} at position {at}, found {found}")
+        detail = f"expected {expected} at position {at}, found {found}"
+        raise self.error(f"invalid {self.what}: {detail}")
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos] in _SPACE:
@@ -164,11 +161,6 @@ class _Parser:
         if self.pos < len(self.text):
             self.fail("'and', 'or' or the end" if self.what == "filter" else "the end of the path")
 
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > self.max_depth:
-            raise self.error(f"{self.what} nested deeper than {self.max_depth} levels")
-
     # FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"; and binds tighter than or.
     def expression(self):
         node = self.conjunction()
@@ -193,19 +185,24 @@ class _Parser:
             return Not(self.group())
         return self.attr_expression()
 
-    def group(self):
-        self.enter()
+    def group(self, close: str = ")"):
+        """`(FILTER)`, or `[valFilter]` when close is "]"; each counts one level of depth."""
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise self.error(f"{self.what} nested deeper than {self.max_depth} levels")
         self.pos += 1
         node = self.expression()
-        self.expect(")")
+        self.skip_space()
+        if self.peek() != close:
+            self.fail(f"{close!r}")
+        self.pos += 1
         self.depth -= 1
         return node
 
-    def expect(self, char: str) -> None:
-        self.skip_space()
-        if self.peek() != char:
-            self.fail(f"{char!r}")
-        self.pos += 1
+    def dot(self) -> bool:
+        found = self.peek() == "."
+        self.pos += found
+        return found
 
     def attr_expression(self):
         path = self.attr_path()
@@ -215,9 +212,8 @@ class _Parser:
 
     def value_path(self, path: AttrPath) -> ValuePath:
         inner = self.bracket(path)
-        if self.peek() == ".":
+        if self.dot():
             # Entra sends `emails[type eq "work"].value eq "x"`, outside the RFC ABNF.
-            self.pos += 1
             inner = And(inner, self.comparison(AttrPath(None, self.name())))
         return ValuePath(path, inner)
 
@@ -226,13 +222,9 @@ class _Parser:
             self.fail("']' (value filters cannot be nested)")
         if path.sub is not None:
             self.fail("an attribute without sub-attribute before '['")
-        self.enter()
-        self.pos += 1
         self.in_brackets = True
-        inner = self.expression()
-        self.expect("]")
+        inner = self.group("]")
         self.in_brackets = False
-        self.depth -= 1
         return inner
 
     def comparison(self, path: AttrPath):
@@ -353,22 +345,16 @@ def to_string(node) -> str:
 
 def _chain(node) -> str:
     """Print an and/or chain without recursing down its left spine (chains can be long)."""
-    kind = type(node)
-    rights = []
+    kind, rights = type(node), []
     while isinstance(node, kind):
         rights.append(node.right)
         node = node.left
-    operands = [node, *reversed(rights)]
-    keyword = " and " if kind is And else " or "
-    return keyword.join(_operand(operand, kind) for operand in operands)
-
-
-def _operand(node, kind) -> str:
-    # Parentheses where precedence (not > and > or) or left-associativity would regroup.
-    text = to_string(node)
-    if isinstance(node, Or) or (kind is And and isinstance(node, And)):
-        return f"({text})"
-    return text
+    parts = []
+    for operand in (node, *reversed(rights)):
+        # Parentheses where precedence (and > or) or left-associativity would regroup.
+        grouped = isinstance(operand, Or) or (kind is And and isinstance(operand, And))
+        parts.append(f"({to_string(operand)})" if grouped else to_string(operand))
+    return (" and " if kind is And else " or ").join(parts)
 
 
 def attr_to_string(path: AttrPath) -> str:
@@ -384,10 +370,7 @@ def path_to_string(path: PatchPath) -> str:
 
 
 def value_to_string(value) -> str:
-    if value is True or value is False or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
-        return repr(value)
-    raise ValueError(f"not a filter value: {value!r}")
+    """Print a compValue as JSON; raises ValueError for NaN/infinity, TypeError for others."""
+    if value is not None and not isinstance(value, str | int | float):
+        raise TypeError(f"not a filter value: {value!r}")
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)

@@ -130,7 +130,7 @@ def _chain(node, resolve: Resolver) -> ColumnElement[bool]:
 def _leaf(node: Compare | Present, resolve: Resolver) -> ColumnElement[bool]:
     target = _base(node.path, resolve)
     if isinstance(target, Multi):
-        return _multi(node, target, node.path.sub or target.default)
+        return _multi(node, target, node.path.sub)
     return _condition(node, _single(node.path, resolve, InvalidFilter, target))
 
 
@@ -158,12 +158,12 @@ def _single(path, resolve, error, target=None) -> Column:
     return target
 
 
-def _multi(node, multi: Multi, sub: str) -> ColumnElement[bool]:
-    column = _sub_column(multi, sub)
-    if isinstance(node, Compare) and node.value is None and node.op in ("eq", "ne"):
-        present = multi.exists(_present(column))
-        return present if node.op == "ne" else not_(present)
-    return multi.exists(_condition(node, column))
+def _multi(node, multi: Multi, sub: str | None) -> ColumnElement[bool]:
+    """Some value matches; `emails pr` is "has any value", `emails eq null` is "has none"."""
+    if isinstance(node, Present) or (node.value is None and node.op in ("eq", "ne")):
+        present = multi.exists(None if sub is None else _present(_sub_column(multi, sub)))
+        return not_(present) if isinstance(node, Compare) and node.op == "eq" else present
+    return multi.exists(_condition(node, _sub_column(multi, sub or multi.default)))
 
 
 def _sub_column(multi: Multi, sub: str) -> Column:

@@ -87,11 +87,14 @@ VALID = [
     ("not (a pr)", Not(Present(p("a")))),
     ("NOT(a pr)", Not(Present(p("a")))),
     ("not (a pr) and b pr", And(Not(Present(p("a"))), Present(p("b")))),
-    ("b pr and not (a pr or c pr)", And(Present(p("b")), Not(Or(Present(p("a")), Present(p("c")))))),
+    (
+        "b pr and not (a pr or c pr)",
+        And(Present(p("b")), Not(Or(Present(p("a")), Present(p("c"))))),
+    ),
     ("not (not (a pr))", Not(Not(Present(p("a"))))),
     ('notes eq "x" and orders pr', And(eq("notes", "x"), Present(p("orders")))),
     # URN paths, with and without sub-attribute (the URN ends at the last colon)
-    (f'{ENTERPRISE}:department eq "Sales"', Compare(p("department", urn=ENTERPRISE), "eq", "Sales")),
+    (f'{ENTERPRISE}:department eq "Sales"', Compare(p("department", None, ENTERPRISE), "eq", "Sales")),
     (
         f'{ENTERPRISE}:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d"',
         Compare(p("manager", "value", ENTERPRISE), "eq", "26118915-6090-4610-87e4-49d8ca9f808d"),
@@ -159,7 +162,10 @@ VALID = [
         'title pr and (emails co "example.com" or emails.value co "example.org")',
         And(
             Present(p("title")),
-            Or(eq("emails", "example.com", "co"), Compare(p("emails", "value"), "co", "example.org")),
+            Or(
+                eq("emails", "example.com", "co"),
+                Compare(p("emails", "value"), "co", "example.org"),
+            ),
         ),
     ),
     ('displayName eq "Group One"', eq("displayName", "Group One")),
@@ -339,7 +345,10 @@ VALID_PATHS = [
     ('members[value eq "2819c223"]', PatchPath(p("members"), eq("value", "2819c223"))),
     ('manager[value eq "abc"]', PatchPath(p("manager"), eq("value", "abc"))),
     ('emails[type eq "work"].value', PatchPath(p("emails"), eq("type", "work"), "value")),
-    ('addresses[type eq "other"].Formatted', PatchPath(p("addresses"), eq("type", "other"), "Formatted")),
+    (
+        'addresses[type eq "other"].Formatted',
+        PatchPath(p("addresses"), eq("type", "other"), "Formatted"),
+    ),
     (
         'emails[type eq "work" and primary eq true].display',
         PatchPath(p("emails"), And(eq("type", "work"), eq("primary", True)), "display"),

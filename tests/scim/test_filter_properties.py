@@ -60,7 +60,9 @@ def test_deep_nesting_is_invalid_filter_not_recursion_error(depth, opener):
 
 # `not` is excluded as a name: at the start of an expression it is the keyword.
 NAMES = st.one_of(
-    st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,6}", fullmatch=True).filter(lambda n: n.lower() != "not"),
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,6}", fullmatch=True).filter(
+        lambda name: name.lower() != "not"
+    ),
     st.just("$ref"),
 )
 URNS = st.sampled_from([
@@ -111,7 +113,9 @@ def test_to_string_round_trips(node):
 
 patch_paths = st.one_of(
     st.builds(PatchPath, absolute),
-    st.builds(PatchPath, st.builds(AttrPath, URNS, NAMES), inner_filters, st.one_of(st.none(), NAMES)),
+    st.builds(
+        PatchPath, st.builds(AttrPath, URNS, NAMES), inner_filters, st.one_of(st.none(), NAMES)
+    ),
 )
 
 

@@ -298,8 +298,10 @@ def test_errors(text):
 @pytest.mark.parametrize(
     "node",
     [
-        ValuePath(AttrPath(None, "emails"), ValuePath(AttrPath(None, "type"), Compare(
-            AttrPath(None, "value"), "eq", "x"))),
+        ValuePath(
+            AttrPath(None, "emails"),
+            ValuePath(AttrPath(None, "type"), Compare(AttrPath(None, "value"), "eq", "x")),
+        ),
         ValuePath(AttrPath(None, "emails"), Compare(AttrPath(USER, "type"), "eq", "x")),
         ValuePath(AttrPath(None, "name"), Compare(AttrPath(None, "givenName", "x"), "eq", "x")),
         ValuePath(AttrPath(None, "name", "givenName"), Compare(AttrPath(None, "x"), "eq", "x")),
@@ -331,30 +333,48 @@ def test_order_by(engine, attr, descending, expected):
     assert ids(engine, people.c.id.is_not(None), term, people.c.id) == expected.split()
 
 
-@pytest.mark.parametrize("path", [AttrPath(None, "emails"), AttrPath(None, "name"),
-                                  AttrPath(None, "emails", "value"), AttrPath(None, "age", "x")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        AttrPath(None, "emails"),
+        AttrPath(None, "name"),
+        AttrPath(None, "emails", "value"),
+        AttrPath(None, "age", "x"),
+    ],
+)
 def test_order_by_errors(path):
     with pytest.raises(InvalidValue):
         order_by(path, resolve)
+
+
+DIALECTS = pytest.mark.parametrize(
+    "dialect", [postgresql.dialect(), sqlite.dialect()], ids=["postgresql", "sqlite"]
+)
 
 
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
         ('userName co "50%"', ["lower(people.user_name) LIKE", "ESCAPE '\\'"]),
-        ('emails[type eq "work"]', ["EXISTS (SELECT people_emails.id", "people_emails.person_id = people.id"]),
+        (
+            'emails[type eq "work"]',
+            ["EXISTS (SELECT people_emails.id", "people_emails.person_id = people.id"],
+        ),
         ("active ne true", ["people.active IS NULL OR people.active !="]),
-        ('meta.lastModified gt "2011-05-13T04:42:34Z"', ["people.modified IS NOT NULL AND people.modified >"]),
+        (
+            'meta.lastModified gt "2011-05-13T04:42:34Z"',
+            ["people.modified IS NOT NULL AND people.modified >"],
+        ),
     ],
 )
-@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()], ids=["postgresql", "sqlite"])
+@DIALECTS
 def test_compiles_on_both_dialects(text, fragments, dialect):
     sql = str(select(people.c.id).where(to_sql(parse(text), resolve)).compile(dialect=dialect))
     for fragment in fragments:
         assert fragment in sql
 
 
-@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()], ids=["postgresql", "sqlite"])
+@DIALECTS
 def test_order_by_compiles_on_both_dialects(dialect):
     term = order_by(AttrPath(None, "title"), resolve, descending=True)
     sql = str(select(people.c.id).order_by(term).compile(dialect=dialect))
@@ -363,7 +383,20 @@ def test_order_by_compiles_on_both_dialects(dialect):
 
 @pytest.mark.parametrize(
     ("text", "escaped"),
-    [("plain", "plain"), ("50%", "50\\%"), ("a_b", "a\\_b"), ("c:\\x", "c:\\\\x"), ("\\%_", "\\\\\\%\\_")],
+    [
+        ("plain", "plain"),
+        ("50%", "50\\%"),
+        ("a_b", "a\\_b"),
+        ("c:\\x", "c:\\\\x"),
+        ("\\%_", "\\\\\\%\\_"),
+    ],
 )
 def test_escape_like(text, escaped):
     assert escape_like(text) == escaped
+
+
+@pytest.mark.parametrize(("text", "negated"), [("emails pr", False), ("emails eq null", True)])
+def test_multi_presence_is_any_child_row(text, negated):
+    sql = str(to_sql(parse(text), resolve).compile(dialect=postgresql.dialect()))
+    assert "people_emails.value" not in sql
+    assert sql.startswith("NOT (EXISTS") == negated
