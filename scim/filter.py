@@ -1,4 +1,4 @@
-"""SCIM filter and path parser (RFC 7644 §3.4.2.2, §3.5.2).
+r"""SCIM filter and path parser (RFC 7644 §3.4.2.2, §3.5.2).
 
 parse(text) turns a filter into a tree of the frozen dataclasses below;
 parse_path(text) turns a PATCH path into a PatchPath; to_string(node) prints
@@ -7,7 +7,7 @@ a tree back as filter text that parses to the same tree.
 Decisions beyond the ABNF:
 - Keywords and operators are case-insensitive; attribute names keep their spelling.
 - Numbers follow JSON strictly: a leading zero such as `01` is rejected.
-- Strings follow JSON strictly (no raw control characters), and NUL (`\\u0000`) and
+- Strings follow JSON strictly (no raw control characters), and NUL (`\u0000`) and
   lone surrogates are rejected because no database column can hold them.
 - Depth counts groups: `(...)`, `not (...)` and `attr[...]`. `and`/`or` chains are
   built iteratively (left-associative), so their length is bounded only by max_length.
@@ -186,7 +186,7 @@ class _Parser:
         return self.attr_expression()
 
     def group(self, close: str = ")"):
-        """`(FILTER)`, or `[valFilter]` when close is "]"; each counts one level of depth."""
+        """Read `(FILTER)`, or `[valFilter]` when close is "]"; each is one level of depth."""
         self.depth += 1
         if self.depth > self.max_depth:
             raise self.error(f"{self.what} nested deeper than {self.max_depth} levels")
@@ -237,7 +237,7 @@ class _Parser:
         return Compare(path, op, self.value())
 
     def attr_path(self) -> AttrPath:
-        """attrPath = [URI ":"] ATTRNAME *1subAttr; the URI ends at the last colon."""
+        """Read `attrPath = [URI ":"] ATTRNAME *1subAttr`; the URI ends at the last colon."""
         self.skip_space()
         start = self.pos
         word = self.word()
@@ -263,7 +263,7 @@ class _Parser:
         return word
 
     def value(self):
-        """compValue = false / null / true / number / string (JSON, ECMA-404)."""
+        """Read `compValue = false / null / true / number / string` (JSON, ECMA-404)."""
         self.skip_space()
         if self.peek() == '"':
             return self.string()

@@ -15,14 +15,19 @@ from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import Mutability
 from scim.errors import NoTarget
-from scim.filter import And
-from scim.filter import Compare
 from scim.filter import PatchPath
 from scim.filter import parse_path
 from scim.paths import Target
+from scim.paths import check_immutable
 from scim.paths import compare
+from scim.paths import identity
 from scim.paths import matches
+from scim.paths import prune
+from scim.paths import put
 from scim.paths import resolve
+from scim.paths import seed
+from scim.paths import set_sub
+from scim.paths import settle
 from scim.schema import Attribute
 from scim.schema import ResourceType
 
@@ -30,8 +35,6 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 VERBS = ("add", "replace", "remove")
 # Keys of a path-less value that clients echo back and we drop silently (Entra sends "id").
 SILENT = {"id", "meta", "schemas", "groups"}
-# Sub-attributes that qualify a value without carrying any data of their own.
-LABELS = {"type", "primary", "display"}
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,9 @@ class _Patch:
                 if item not in entries:
                     entries.append(item)
                 continue
-            same = next((e for e in entries if "value" in item and e.get("value") ==
-                         item["value"]), None)
+            known = identity(attribute, item)
+            same = next((e for e in entries if known is not None and
+                         identity(attribute, e) == known), None)
             if same is None:
                 entries.append(item)
                 touched.append(item)
@@ -244,15 +248,14 @@ class _Patch:
                 raise NoTarget(f"{res.clip(raw)} matched no value")
             matched = [seed(target.filter, attribute, raw, self.coerce)]
             entries.append(matched[0])
-        if sub is not None:
-            new = self.coerce(sub, value, raw)
-            for entry in matched:
-                set_sub(entry, sub, new, raw)
-        else:
-            if res.unassigned(value):
-                raise InvalidValue(f"{res.clip(raw)} needs a value")
-            for entry in matched:
+        if sub is None and res.unassigned(value):
+            raise InvalidValue(f"{res.clip(raw)} needs a value")
+        new = None if sub is None else self.coerce(sub, value, raw)
+        for entry in matched:
+            if sub is None:
                 self.merge(entry, attribute, value, raw)
+            else:
+                set_sub(entry, sub, new, raw)
         settle(entries, matched, attribute)
         if sub is not None and new is None:  # a null write clears, like remove
             entries = prune(entries, attribute)
@@ -299,74 +302,12 @@ class _Patch:
     def remove_attribute(self, container: dict, attribute: Attribute, value, raw: str) -> None:
         if attribute.required:
             raise Mutability(f"{attribute.name} is required and cannot be removed")
-        if not attribute.multi_valued or res.unassigned(value):
+        if not attribute.multi_valued or value is None:
             check_immutable(attribute, container.get(attribute.name), None, raw)
             container.pop(attribute.name)
             return
         # Entra legacy: {"op":"Remove","path":"members","value":[{"value":"id"}]} removes
         # only the listed values, never the whole attribute (entra-scim.md §10).
-        doomed = [key(attribute, v) for v in self.coerce(attribute, value, raw) or []]
-        kept = [e for e in container[attribute.name] if key(attribute, e) not in doomed]
+        doomed = [identity(attribute, v) for v in self.coerce(attribute, value, raw) or []]
+        kept = [e for e in container[attribute.name] if identity(attribute, e) not in doomed]
         put(container, attribute.name, kept)
-
-
-def key(attribute: Attribute, entry):
-    """What identifies a value: its `value` sub-attribute, or the whole value."""
-    if attribute.type == "complex" and attribute.sub("value") is not None:
-        return entry.get("value")
-    return entry
-
-
-def put(container: dict, name: str, value) -> None:
-    if res.unassigned(value):
-        container.pop(name, None)
-    else:
-        container[name] = value
-
-
-def set_sub(entry: dict, sub: Attribute, new, raw: str) -> None:
-    check_immutable(sub, entry.get(sub.name), new, raw)
-    put(entry, sub.name, new)
-
-
-def check_immutable(attribute: Attribute, old, new, raw: str) -> None:
-    """RFC 7643 §2.2: an immutable value may be set once, never changed afterwards."""
-    if attribute.mutability == "immutable" and old is not None and new != old:
-        raise Mutability(f"{res.clip(raw)}: {attribute.name} is immutable")
-
-
-def settle(entries: list, touched: list, attribute: Attribute) -> None:
-    """RFC 7644 §3.5.2: a value set primary makes the others non-primary (RFC 7643 §2.4)."""
-    primaries = [e for e in touched if isinstance(e, dict) and e.get("primary") is True]
-    if attribute.multi_valued and len(primaries) == 1:
-        for entry in entries:
-            if entry is not primaries[0] and entry.get("primary") is True:
-                entry["primary"] = False
-
-
-def prune(entries: list, attribute: Attribute) -> list:
-    """Drop values left without data: no `value` where the attribute has one, or only labels."""
-    needs_value = attribute.sub("value") is not None
-    return [e for e in entries
-            if not (needs_value and "value" not in e) and set(e) - LABELS]
-
-
-def seed(node, attribute: Attribute, raw: str, coerce) -> dict:
-    """A new value built from a filter's `eq` comparisons (`type eq "work"` → {"type": "work"})."""
-    pairs = _equalities(node)
-    if not pairs:
-        raise NoTarget(f"{res.clip(raw)} matched no value")
-    entry = {}
-    for name, value in pairs:
-        sub = attribute.sub(name)
-        put(entry, sub.name, coerce(sub, value, raw))
-    return entry
-
-
-def _equalities(node) -> list | None:
-    if isinstance(node, Compare) and node.op == "eq":
-        return [(node.path.attr, node.value)]
-    if isinstance(node, And):
-        left, right = _equalities(node.left), _equalities(node.right)
-        return left + right if left is not None and right is not None else None
-    return None

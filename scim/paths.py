@@ -1,8 +1,9 @@
-"""Resolve PATCH paths against the schema registry and match value filters (RFC 7644 §3.5.2).
+"""PATCH targets and values (RFC 7644 §3.5.2), for scim.patch.
 
 resolve() turns a parsed PatchPath into a Target: where in the canonical resource dict the
 operation lands. matches() evaluates a value filter (`emails[type eq "work"]`) on one value
-of a multi-valued complex attribute, in memory.
+of a multi-valued complex attribute, in memory. The helpers at the end edit single values
+(immutability, primary, pruning, creating a value from a filter).
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import timezone
 from scim.errors import InvalidFilter
 from scim.errors import InvalidPath
 from scim.errors import Mutability
+from scim.errors import NoTarget
 from scim.filter import And
 from scim.filter import Compare
 from scim.filter import Not
@@ -28,6 +30,8 @@ from scim.schema import ResourceType
 from scim.schema import Schema
 
 ORDERING = ("gt", "ge", "lt", "le")
+# Sub-attributes that qualify a value without carrying any data of their own.
+LABELS = {"type", "primary", "display"}
 
 
 @dataclass(frozen=True)
@@ -215,3 +219,69 @@ def _instant(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# Edits on values ---------------------------------------------------------------------------
+
+def identity(attribute: Attribute, entry):
+    """What identifies a value: its `value` sub-attribute, or the whole value."""
+    if attribute.type == "complex" and attribute.sub("value") is not None:
+        return entry.get("value")
+    return entry
+
+
+def put(container: dict, name: str, value) -> None:
+    if unassigned(value):
+        container.pop(name, None)
+    else:
+        container[name] = value
+
+
+def set_sub(entry: dict, sub: Attribute, new, raw: str) -> None:
+    check_immutable(sub, entry.get(sub.name), new, raw)
+    put(entry, sub.name, new)
+
+
+def check_immutable(attribute: Attribute, old, new, raw: str) -> None:
+    """RFC 7643 §2.2: an immutable value may be set once, never changed afterwards."""
+    if attribute.mutability == "immutable" and old is not None and new != old:
+        raise Mutability(f"{clip(raw)}: {attribute.name} is immutable")
+
+
+def settle(entries: list, touched: list, attribute: Attribute) -> None:
+    """RFC 7644 §3.5.2: a value set primary makes the others non-primary (RFC 7643 §2.4)."""
+    primaries = [e for e in touched if isinstance(e, dict) and e.get("primary") is True]
+    if attribute.multi_valued and len(primaries) == 1:
+        for entry in entries:
+            if entry is not primaries[0] and entry.get("primary") is True:
+                entry["primary"] = False
+
+
+def prune(entries: list, attribute: Attribute) -> list:
+    """Drop values left without data: no `value` where the attribute has one, or only labels."""
+    needs_value = attribute.sub("value") is not None
+    return [e for e in entries
+            if not (needs_value and "value" not in e) and set(e) - LABELS]
+
+
+def seed(node, attribute: Attribute, raw: str, coerce) -> dict:
+    """A new value built from a filter's `eq` comparisons (`type eq "work"` → {"type": "work"})."""
+    pairs = _equalities(node)
+    if not pairs:
+        raise NoTarget(f"{clip(raw)} matched no value")
+    entry = {}
+    for name, value in pairs:
+        sub = attribute.sub(name)
+        put(entry, sub.name, coerce(sub, value, raw))
+    if not matches(node, entry, attribute):  # e.g. `type eq "work" and type eq "home"`
+        raise NoTarget(f"{clip(raw)} matched no value")
+    return entry
+
+
+def _equalities(node) -> list | None:
+    if isinstance(node, Compare) and node.op == "eq":
+        return [(node.path.attr, node.value)]
+    if isinstance(node, And):
+        left, right = _equalities(node.left), _equalities(node.right)
+        return left + right if left is not None and right is not None else None
+    return None

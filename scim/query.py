@@ -85,7 +85,7 @@ _OPERATORS = {
 
 
 def escape_like(text: str) -> str:
-    """Escape LIKE wildcards, for use with `.like(pattern, escape="\\\\")`."""
+    r"""Escape LIKE wildcards, for use with `.like(pattern, escape="\\")`."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

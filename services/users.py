@@ -19,6 +19,7 @@ from scim.errors import InvalidValue
 from scim.errors import NotFound
 from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
+from scim.schema import ENTERPRISE
 from services import audit
 from services import custom_fields
 from services import settings
@@ -142,7 +143,23 @@ def delete(user_id: str, actor, if_match: str | None = None) -> None:
             return
         audit.record(session, actor, "user.delete", "User", user.id, user.user_name,
                      audit.diff(user.data, {}))
+        _clear_manager(session, user.id, actor)
         session.delete(user)
+
+
+def _clear_manager(session, manager_id: str, actor) -> None:
+    """Keep references valid: the reports of a deleted manager lose their manager."""
+    reports = session.execute(select(User).where(User.manager_id == manager_id)).scalars()
+    for report in reports:
+        before = report.data
+        enterprise = {k: v for k, v in before.get(ENTERPRISE, {}).items() if k != "manager"}
+        after = {k: v for k, v in before.items() if k != ENTERPRISE}
+        if enterprise:
+            after[ENTERPRISE] = enterprise
+        report.data, report.manager_id = after, None
+        _touch(report)
+        audit.record(session, actor, "user.patch", "User", report.id, report.user_name,
+                     audit.diff(before, after))
 
 
 def etag(user: User) -> str:

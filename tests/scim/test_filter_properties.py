@@ -25,10 +25,12 @@ TOKENS = [
     "urn:ietf:params:scim:schemas:core:2.0:User:userName", "urn:", "urn:x:", ":",
     "eq", "NE", "co", "sw", "ew", "gt", "lt", "ge", "le", "pr", "zz",
     "and", "OR", "not", "(", ")", "[", "]", ".", '"x"', '"', '"\\u12"', '"\\ud800"', '"\\q"',
-    "true", "False", "null", "0", "-1.5e3", "01", "1e999", "jyoung", " ", "\t", "\x00", "\n", "é",
+    "true", "False", "null", "0", "-1.5e3", "01", "1e999", "jyoung", " ", "\t", "\x00", "\n", "é", "\ud800",
 ]
+STRING_BITS = ["\\", "u", '"', "d", "D", "8", "c", "0", "1", "f", "A", "\x00", "\ud800", "\udfff", "é"]
 soup = st.lists(st.sampled_from(TOKENS), max_size=30)
-filter_like = st.one_of(st.text(), soup.map(" ".join), soup.map("".join))
+strings = st.text(st.sampled_from(STRING_BITS), max_size=20).map(lambda s: f'a eq "{s}"')
+filter_like = st.one_of(st.text(), soup.map(" ".join), soup.map("".join), strings)
 
 
 @FAST

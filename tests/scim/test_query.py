@@ -1,4 +1,4 @@
-"""scim.query: filters compiled to SQL and run against a tiny in-memory SQLite schema."""
+"""scim.query: filters compiled to SQL and run on a tiny in-memory SQLite schema."""
 
 from datetime import UTC
 from datetime import datetime
