@@ -34,6 +34,12 @@ def register(app) -> None:
             set_request_id(g.request_id)
             start_notes()
 
+    @app.teardown_request
+    def end_session(_error=None):
+        # End the request's transaction even when an outer app context lives on (tests,
+        # CLI), so a later read does not see a stale snapshot.
+        db.session.remove()
+
     @app.after_request
     def log_unrouted(response):
         if _is_scim() and request.blueprint != "scim":

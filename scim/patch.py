@@ -173,7 +173,7 @@ class _Patch:
     # add / replace -------------------------------------------------------------------------
 
     def write(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:
-        """add or replace without a value filter (RFC 7644 §3.5.2.1, §3.5.2.3)."""
+        """Add or replace without a value filter (RFC 7644 §3.5.2.1, §3.5.2.3)."""
         attribute, sub = target.attribute, target.sub
         container = target.container(doc, create=True)
         name = attribute.name
@@ -210,7 +210,7 @@ class _Patch:
                 set_sub(entry, sub, self.coerce(sub, item, f"{raw}.{sub.name}"), raw)
 
     def append(self, container: dict, attribute: Attribute, new: list, raw: str) -> None:
-        """add to a multi-valued attribute; a value already present is merged, not repeated.
+        """Add to a multi-valued attribute; a value already present is merged, not repeated.
 
         Re-adding an existing group member is therefore a no-op (Entra re-sends adds).
         """
@@ -234,7 +234,7 @@ class _Patch:
         settle(entries, touched, attribute)
 
     def write_filtered(self, doc: dict, target: Target, value, raw: str) -> None:
-        """add/replace on `attr[filter]` or `attr[filter].sub`.
+        """Add or replace on `attr[filter]` or `attr[filter].sub`.
 
         Entra: when no value matches, one is created from the filter's `eq` comparisons
         (P8), so later ops on the same filter land in that one value (P9).
@@ -263,7 +263,7 @@ class _Patch:
 
     @staticmethod
     def entries(container: dict, attribute: Attribute) -> list:
-        """The values of an attribute as a list; a single complex value is a list of one."""
+        """Return the values of an attribute as a list; a single complex value is a list of one."""
         if attribute.multi_valued:
             return container.setdefault(attribute.name, [])
         return [container[attribute.name]] if attribute.name in container else []

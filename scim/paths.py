@@ -7,8 +7,8 @@ of a multi-valued complex attribute, in memory. The helpers at the end edit sing
 """
 
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from scim.errors import InvalidFilter
 from scim.errors import InvalidPath
@@ -48,7 +48,7 @@ class Target:
     sub: Attribute | None = None
 
     def container(self, resource: dict, create: bool = False) -> dict:
-        """The dict holding the attribute: the resource itself or its extension object."""
+        """Return the dict holding the attribute: the resource itself or its extension object."""
         if self.urn is None:
             return resource
         if create:
@@ -180,7 +180,7 @@ def matches(node, entry: dict, attribute: Attribute) -> bool:
 
 
 def lookup(entry: dict, name: str):
-    """A sub-attribute's value, with the name matched case-insensitively."""
+    """Get a sub-attribute's value, with the name matched case-insensitively."""
     if name in entry:
         return entry[name]
     return next((v for k, v in entry.items() if k.lower() == name.lower()), None)
@@ -218,13 +218,13 @@ def _instant(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Edits on values ---------------------------------------------------------------------------
 
 def identity(attribute: Attribute, entry):
-    """What identifies a value: its `value` sub-attribute, or the whole value."""
+    """Return what identifies a value: its `value` sub-attribute, or the whole value."""
     if attribute.type == "complex" and attribute.sub("value") is not None:
         return entry.get("value")
     return entry
@@ -265,7 +265,7 @@ def prune(entries: list, attribute: Attribute) -> list:
 
 
 def seed(node, attribute: Attribute, raw: str, coerce) -> dict:
-    """A new value built from a filter's `eq` comparisons (`type eq "work"` → {"type": "work"})."""
+    """Build a new value from a filter's `eq` comparisons: `type eq "work"` → {"type": "work"}."""
     pairs = _equalities(node)
     if not pairs:
         raise NoTarget(f"{clip(raw)} matched no value")

@@ -45,7 +45,7 @@ def unassigned(value) -> bool:
 
 
 def common(name: str) -> Attribute | None:
-    """A common attribute (RFC 7643 §3.1) by name, case-insensitively."""
+    """Find a common attribute (RFC 7643 §3.1) by name, case-insensitively."""
     return next((a for a in registry.COMMON if a.name.lower() == name.lower()), None)
 
 
@@ -184,9 +184,9 @@ def _complex(attribute: Attribute, value, path: str, options: dict) -> dict | No
 
 
 def requires_value(attribute: Attribute) -> bool:
-    """Reference values (members, manager) mean nothing without the referenced id."""
+    """Tell whether each value needs `value`: references (members, manager) need the id."""
     value = attribute.sub("value")
-    return value is not None and (value.required or attribute is registry.MEMBERS)
+    return value is not None and (value.required or attribute.name == "members")
 
 
 def scalar(attribute: Attribute, value, path: str, max_value_length: int = 4096):
@@ -203,7 +203,8 @@ def scalar(attribute: Attribute, value, path: str, max_value_length: int = 4096)
     if kind == "decimal":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return _expect(value, ok and math.isfinite(value), path, "a decimal number")
-    _expect(value, isinstance(value, str), path, f"a string ({kind})")
+    _expect(value, isinstance(value, str), path, "a string" if kind == "string" else
+            f"a string ({kind})")
     if len(value) > max_value_length:
         raise InvalidValue(f"{clip(path)}: value longer than {max_value_length} characters")
     if kind == "dateTime":
@@ -220,7 +221,7 @@ def _expect(value, ok: bool, path: str, expected: str):
 
 
 def _is_datetime(text: str) -> bool:
-    """xsd:dateTime as RFC 7643 §2.3.5 requires; a trailing Z is accepted."""
+    """Check for an xsd:dateTime as RFC 7643 §2.3.5 requires; a trailing Z is accepted."""
     if not _DATETIME.fullmatch(text):
         return False
     try:
@@ -239,7 +240,7 @@ def _is_base64(text: str) -> bool:
 
 
 def validate(resource: dict, rtype: ResourceType, *, max_value_length: int = 4096) -> dict:
-    """Final check of a canonical dict; returns it re-coerced with unassigned values stripped.
+    """Check a canonical dict finally; return it re-coerced, unassigned values stripped.
 
     Every key must be a known writable attribute of the right type (InvalidValue otherwise),
     required attributes must be present (RFC 7643 §2.2) and each multi-valued attribute

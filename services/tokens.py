@@ -55,9 +55,10 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     with tx.write() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
             raise Uniqueness(f"a token named {name!r} exists already")
+        now = utcnow()
         token = ApiToken(name=name, prefix=secret[: len(SECRET_PREFIX) + 6],
-                         token_hash=_hash(secret), created_by=actor.label,
-                         expires_at=utcnow() + timedelta(days=days))
+                         token_hash=_hash(secret), created_by=actor.label, created_at=now,
+                         expires_at=now + timedelta(days=days))
         session.add(token)
         audit.record(session, actor, "token.issue", "Token", name, name,
                      {"prefix": [None, token.prefix], "expires": [None, token.expires_at.isoformat()]})

@@ -16,6 +16,8 @@ from scim.errors import NoTarget
 from scim.filter import AttrPath
 from scim.filter import Compare
 from scim.filter import PatchPath
+from scim.filter import parse
+from scim.paths import matches
 
 ENT = schema.ENTERPRISE
 CUSTOM = schema.DEFAULT_CUSTOM
@@ -443,3 +445,44 @@ def test_all_or_nothing():
     with pytest.raises(InvalidValue):
         patch.apply(before, ops, USER)
     assert before == BJ
+
+
+def test_legacy_remove_with_empty_value_list_removes_nothing():
+    before = {"displayName": "G", "members": [{"value": "u1"}]}
+    assert run(before, [{"op": "Remove", "path": "members", "value": []}], GROUP)[0] == before
+
+
+# --- value-filter matching ------------------------------------------------------------------
+
+THING = schema.Attribute("things", type="complex", multi_valued=True, sub_attributes=(
+    schema.Attribute("value"),
+    schema.Attribute("code", case_exact=True),
+    schema.Attribute("size", type="integer"),
+    schema.Attribute("weight", type="decimal"),
+    schema.Attribute("flag", type="boolean"),
+    schema.Attribute("seen", type="dateTime"),
+    schema.Attribute("display"),
+))
+ENTRY = {"value": "Alpha@Example.com", "code": "AbC", "size": 5, "weight": 1.5, "flag": True,
+         "seen": "2024-05-01T10:00:00Z"}
+MATCHES = [
+    ('value eq "alpha@example.com"', True), ('value ne "alpha@example.com"', False),
+    ('value co "EXAMPLE"', True), ('value sw "alpha"', True), ('value ew ".COM"', True),
+    ('value ew ".org"', False), ('value gt "a"', True), ('value lt "a"', False),
+    ('code eq "AbC"', True), ('code eq "abc"', False), ('code co "B"', False),
+    ("size eq 5", True), ("size gt 4", True), ("size ge 5", True), ("size lt 5", False),
+    ("size le 5", True), ('size eq "5"', False), ("size ne 4", True), ("weight gt 1", True),
+    ("flag eq true", True), ("flag eq false", False), ('flag eq "true"', False),
+    ('seen gt "2024-05-01T09:00:00Z"', True), ('seen lt "2024-05-01T11:00:00+02:00"', False),
+    ('seen ge "2024-05-01T12:00:00+02:00"', True), ('seen gt "not a date"', False),
+    ("value pr", True), ("display pr", False), ("display eq null", True),
+    ("value ne null", True), ('display ne "x"', True), ('display co "x"', False),
+    ('value pr and size eq 5', True), ('value pr and size eq 6', False),
+    ('size eq 6 or code eq "AbC"', True), ('not (size eq 6)', True),
+    ('not (size eq 6 or flag eq true)', False), ('Value EQ "ALPHA@example.com"', True),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MATCHES)
+def test_matches(text, expected):
+    assert matches(parse(text), ENTRY, THING) is expected
