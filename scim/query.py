@@ -5,7 +5,7 @@ multi-valued attributes become correlated EXISTS subqueries. Every expression it
 builds is two-valued (never SQL NULL), so `not (...)` and `ne` behave as in
 RFC 7644 §3.4.2.2: an absent attribute matches `ne "x"` and `not (a eq "x")`.
 
-Decisions beyond the brief:
+Decisions the RFC leaves open:
 - `eq null` means "not present" and `ne null` means "present", exactly `not (a pr)`
   and `a pr`; other operators with null are rejected.
 - On a multi-valued attribute every operator means "some value matches" (RFC 7644
@@ -15,6 +15,7 @@ Decisions beyond the brief:
   value" (RFC 7644 §3.4.2.3) cannot be expressed through `Multi.exists`.
 """
 
+import operator
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ class Complex:
 Resolver = Callable[[AttrPath], Column | Multi | Complex]
 
 _STRINGS = ("string", "reference", "binary")
+_COMPARE = {op: getattr(operator, op) for op in ("eq", "gt", "lt", "ge", "le")}
 _ORDERED = ("eq", "ne", "gt", "lt", "ge", "le")
 _OPERATORS = {
     "string": _ORDERED + ("co", "sw", "ew"),
@@ -233,9 +235,9 @@ def _literal(family: str, value):
     """Check the literal's JSON type against the attribute type (RFC 7643 §2.3)."""
     if family == "boolean" and isinstance(value, bool):
         return value
-    if family in ("integer", "decimal") and not isinstance(value, bool):
-        if isinstance(value, int | float):
-            return value
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if family in ("integer", "decimal") and numeric:
+        return value
     if family == "string" and isinstance(value, str):
         return value
     if family == "dateTime" and isinstance(value, str):
@@ -266,8 +268,7 @@ def _string(op: str, column: Column, value) -> ColumnElement[bool]:
 def _compare(op: str, expr, value) -> ColumnElement[bool]:
     if op == "ne":
         return or_(expr.is_(None), expr != value)
-    operators = {"eq": "__eq__", "gt": "__gt__", "lt": "__lt__", "ge": "__ge__", "le": "__le__"}
-    return and_(expr.is_not(None), getattr(expr, operators[op])(value))
+    return and_(expr.is_not(None), _COMPARE[op](expr, value))
 
 
 def _lowered(column: Column):
