@@ -4,8 +4,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 class FoldSlashes:
-    """Fold `//` in SCIM paths: tenant URLs are pasted with and without a trailing slash,
-    so clients send /scim/v2//Users. A redirect would lose POST bodies, so rewrite instead."""
+    """Fold `//` in SCIM paths.
+
+    Tenant URLs are pasted with and without a trailing slash, so clients send
+    /scim/v2//Users. A redirect would lose POST bodies, so rewrite instead.
+    """
 
     def __init__(self, app):
         self.app = app

@@ -148,13 +148,12 @@ def _single(path, resolve, error, target=None) -> Column:
         target = _base(path, resolve)
     if isinstance(target, Multi):
         raise error(f"'{name}' is multi-valued and cannot be used here")
-    if isinstance(target, Complex):
-        sub = path.sub or target.default
-        if sub is None:
-            raise error(f"'{name}' is complex: name a sub-attribute, e.g. '{name}.value'")
+    sub = path.sub or (target.default if isinstance(target, Complex) else None)
+    if isinstance(target, Complex) and sub is None:
+        raise error(f"'{name}' is complex: name a sub-attribute, e.g. '{name}.value'")
+    if sub is not None:
+        # The resolver decides what `attr.sub` is, even where `attr` alone is a column.
         target = resolve(AttrPath(path.urn, path.attr, sub))
-    elif path.sub is not None:
-        raise error(f"'{path.attr}' has no sub-attributes")
     if not isinstance(target, Column):
         raise error(f"'{name}' cannot be used here")
     return target

@@ -4,7 +4,12 @@ from models import User
 from scim.schema import ENTERPRISE
 from scim.schema import GROUP
 from scim.schema import USER
+from scim.schema import USER_SCHEMA
 from services import memberships
+
+# Attributes come out in the schema's order (userName first), extensions after the core.
+_RANK = {name: i for i, name in enumerate(
+    ["externalId", *(a.name for a in USER_SCHEMA.attributes)])}
 
 
 def timestamp(value) -> str:
@@ -30,7 +35,9 @@ def users(rows: list[User], base_url: str, with_groups: bool = True) -> list[dic
 def user(row: User, base_url: str, groups: list | None = None) -> dict:
     data = row.data
     extensions = [k for k in data if k.startswith("urn:")]
-    out = {"schemas": [USER, *extensions], "id": row.id, **data}
+    out = {"schemas": [USER, *extensions], "id": row.id}
+    for key in sorted(data, key=lambda k: _RANK.get(k, len(_RANK))):
+        out[key] = data[key]
     manager = (data.get(ENTERPRISE) or {}).get("manager")
     if manager:
         enterprise = dict(out[ENTERPRISE])

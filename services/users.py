@@ -8,20 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import User
-from models import UserValue
 from models import db
 from models import utcnow
 from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import InvalidValue
 from scim.errors import NotFound
 from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import custom_fields
+from services import provisioning
 from services import settings
 from services import tx
 from services import user_store
@@ -58,17 +57,22 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Use
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
+    rows = []
+    if params.count > 0:
+        stmt = (select(User).where(*conditions).order_by(*_order(params, rtype))
+                .offset(params.start_index - 1).limit(params.count))
+        rows = list(db.session.execute(stmt).scalars())
+    if params.start_index == 1 and len(rows) < params.count:
+        return len(rows), rows  # the whole result is on this page: no count query needed
     total = db.session.execute(select(func.count()).select_from(User).where(*conditions)).scalar()
-    if params.count == 0 or total == 0:
-        return total, []
-    if params.sort_by:
-        path = scim_filter.parse_path(params.sort_by).attr
-        order = [query.order_by(path, user_store.resolver(rtype), params.descending), User.id]
-    else:
-        order = [User.created, User.id]
-    stmt = (select(User).where(*conditions).order_by(*order)
-            .offset(params.start_index - 1).limit(params.count))
-    return total, list(db.session.execute(stmt).scalars())
+    return total, rows
+
+
+def _order(params: Search, rtype) -> list:
+    if not params.sort_by:
+        return [User.created, User.id]
+    path = scim_filter.parse_path(params.sort_by).attr
+    return [query.order_by(path, user_store.resolver(rtype), params.descending), User.id]
 
 
 def create(body: dict, actor) -> tuple[User, bool]:
@@ -80,7 +84,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
     rtype = resource_type()
     data = _load(body, rtype)
     with tx.write() as session:
-        existing = _find_existing(session, data)
+        existing = provisioning.find_existing(session, data)
         if existing is not None and (existing.hidden or settings.get("link_on_create")):
             note(f"linked POST to existing user {existing.id}")
             _replace(session, existing, data, rtype, actor, "user.link")
@@ -89,8 +93,8 @@ def create(body: dict, actor) -> tuple[User, bool]:
             raise Uniqueness(f"userName {data['userName']!r} is already in use")
         user = User(id=str(uuid.uuid4()), data={}, version=0)
         session.add(user)
-        _check_email_unique(session, data, None)
-        _admit(session, user, data, was_active=False)
+        provisioning.check_email_unique(session, data, None)
+        provisioning.admit(session, user, data, was_active=False)
         _write(session, user, {}, data, rtype)
         _flush(session)
         audit.record(session, actor, "user.create", "User", user.id, user.user_name,
@@ -121,8 +125,8 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
         after, ignored = scim_patch.apply(before, operations, rtype, unknown=_unknown())
         _note_ignored(ignored)
         if after != before:
-            _check_email_unique(session, after, user.id)
-            _admit(session, user, after, was_active=user.active)
+            provisioning.check_email_unique(session, after, user.id)
+            provisioning.admit(session, user, after, was_active=user.active)
             _write(session, user, before, after, rtype)
             _flush(session)
             audit.record(session, actor, "user.patch", "User", user.id, user.user_name,
@@ -209,15 +213,15 @@ def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None
     was_active = user.active and not user.hidden
     user.hidden = False
     _check_unique_name(session, data, user.id)
-    _check_email_unique(session, data, user.id)
-    _admit(session, user, data, was_active=was_active)
+    provisioning.check_email_unique(session, data, user.id)
+    provisioning.admit(session, user, data, was_active=was_active)
     _write(session, user, before, data, rtype)
     _flush(session)
     audit.record(session, actor, action, "User", user.id, user.user_name, audit.diff(before, data))
 
 
 def _write(session, user: User, before: dict, after: dict, rtype) -> None:
-    _require_email(after)
+    provisioning.require_email(after)
     user_store.check_manager(session, user.id, after)
     user.data = after
     user_store.sync_columns(user, after)
@@ -232,73 +236,11 @@ def _touch(user: User) -> None:
         user.created = user.last_modified
 
 
-def _admit(session, user: User, data: dict, was_active: bool) -> None:
-    """Seat limit: a user beyond it is kept, deactivated, and marked as waiting for a seat."""
-    limit = settings.get("seat_limit")
-    wants_active = data.get("active", True) is not False
-    user.seat_waiting = False
-    if not limit or not wants_active or was_active:
-        return
-    active = session.execute(
-        select(func.count()).select_from(User).where(User.active.is_(True), User.hidden.is_(False))
-    ).scalar()
-    if active >= limit:
-        data["active"] = False
-        user.seat_waiting = True
-        note(f"seat limit of {limit} reached: user kept deactivated, waiting for a seat")
-
-
-def _require_email(data: dict) -> None:
-    if settings.get("require_email") and not any(e.get("value") for e in data.get("emails", [])):
-        raise InvalidValue("an email address is required (provisioning rule)")
-
-
-def _find_existing(session, data: dict) -> User | None:
-    """The user a POST collides with: by userName, or by email/externalId for linking."""
-    stmt = select(User).where(func.lower(User.user_name) == data["userName"].lower())
-    user = session.execute(stmt).scalar_one_or_none()
-    if user is not None or not settings.get("link_on_create"):
-        return user
-    email = _work_email(data)
-    if email:
-        stmt = select(User).join(UserValue).where(
-            UserValue.attr == "emails", func.lower(UserValue.value) == email.lower())
-        user = session.execute(stmt.limit(1)).scalar_one_or_none()
-    if user is None and data.get("externalId"):
-        stmt = select(User).where(User.external_id == data["externalId"])
-        user = session.execute(stmt.limit(1)).scalar_one_or_none()
-    return user
-
-
 def _check_unique_name(session, data: dict, user_id: str) -> None:
     stmt = select(User.id).where(func.lower(User.user_name) == data["userName"].lower(),
                                  User.id != user_id)
     if session.execute(stmt).first() is not None:
         raise Uniqueness(f"userName {data['userName']!r} is already in use")
-
-
-def _check_email_unique(session, data: dict, user_id: str | None) -> None:
-    """With email as the matching attribute, a work email belongs to one user."""
-    if settings.get("matching_attribute") != "email":
-        return
-    email = _work_email(data)
-    if not email:
-        return
-    stmt = select(UserValue.user_id).where(UserValue.attr == "emails",
-                                           func.lower(UserValue.value) == email.lower())
-    if user_id is not None:
-        stmt = stmt.where(UserValue.user_id != user_id)
-    if session.execute(stmt.limit(1)).first() is not None:
-        raise Uniqueness(f"email {email!r} is already in use")
-
-
-def _work_email(data: dict) -> str | None:
-    emails = data.get("emails") or []
-    for rule in (lambda e: e.get("type") == "work", lambda e: e.get("primary"), lambda e: True):
-        for entry in emails:
-            if rule(entry) and entry.get("value"):
-                return entry["value"]
-    return None
 
 
 def _flush(session) -> None:

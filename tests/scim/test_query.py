@@ -107,6 +107,9 @@ COLUMNS = {
     ("name", "familyname"): Column(people.c.family_name),
     ("manager", None): Complex(default="value"),
     ("manager", "value"): Column(people.c.manager_id, "reference", case_exact=True),
+    # the same data, with the bare attribute resolved to a column instead of Complex
+    ("boss", None): Column(people.c.manager_id, case_exact=True),
+    ("boss", "value"): Column(people.c.manager_id, case_exact=True),
     ("emails", None): Multi(
         exists=email_exists,
         subs={
@@ -234,6 +237,9 @@ SELECTS = [
     ("manager pr", "2 3"),
     ("not (manager pr)", "1 4"),
     ('id eq "2" and manager eq "1"', "2"),
+    ('boss eq "1"', "2 3"),
+    ('boss.value eq "1"', "2 3"),
+    ("not (boss.value pr)", "1 4"),
     # logic and precedence
     ('active eq false or title eq "boss" and age gt 35', "2 4"),
     ('(active eq false or title eq "boss") and age gt 35', "4"),
@@ -276,6 +282,7 @@ ERRORS = [
     "userName gt null",
     "userName co null",
     'userName[value eq "x"]',
+    'boss[value eq "1"]',
     'userName.x eq "x"',
     'name eq "x"',
     "name pr",
@@ -339,11 +346,16 @@ def test_order_by(engine, attr, descending, expected):
         AttrPath(None, "emails"),
         AttrPath(None, "name"),
         AttrPath(None, "emails", "value"),
-        AttrPath(None, "age", "x"),
     ],
 )
 def test_order_by_errors(path):
     with pytest.raises(InvalidValue):
+        order_by(path, resolve)
+
+
+@pytest.mark.parametrize("path", [AttrPath(None, "nope"), AttrPath(None, "age", "x")])
+def test_order_by_unknown_attribute_is_the_resolvers_error(path):
+    with pytest.raises(InvalidFilter):
         order_by(path, resolve)
 
 
