@@ -46,7 +46,6 @@ FILTER_COLUMNS = {
     ("organization", None): query.Column(User.organization),
     ("costcenter", None): query.Column(User.cost_center),
     ("manager", "value"): query.Column(User.manager_id, case_exact=True),
-    ("manager", None): query.Column(User.manager_id, case_exact=True),
 }
 
 
@@ -144,7 +143,8 @@ def resolver(rtype):
         if attr.multi_valued and key in multi:
             return _multi(multi[key], attr)
         if attr.type == "complex" and not path.sub:
-            return query.Complex()
+            # `manager eq "id"` (Entra's reference check) compares the manager's value.
+            return query.Complex(default="value" if attr.sub("value") else None)
         return _json_column(urn, attr, path.sub)
 
     return resolve

@@ -14,6 +14,8 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
+from scim.errors import InvalidPath
+from scim.errors import InvalidValue
 from scim.errors import NotFound
 from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
@@ -71,7 +73,10 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Use
 def _order(params: Search, rtype) -> list:
     if not params.sort_by:
         return [User.created, User.id]
-    path = scim_filter.parse_path(params.sort_by).attr
+    try:
+        path = scim_filter.parse_path(params.sort_by).attr
+    except InvalidPath as error:
+        raise InvalidValue(f"sortBy: {error.detail}") from error
     return [query.order_by(path, user_store.resolver(rtype), params.descending), User.id]
 
 
@@ -92,10 +97,10 @@ def create(body: dict, actor) -> tuple[User, bool]:
         if existing is not None:
             raise Uniqueness(f"userName {data['userName']!r} is already in use")
         user = User(id=str(uuid.uuid4()), data={}, version=0)
-        session.add(user)
         provisioning.check_email_unique(session, data, None)
         provisioning.admit(session, user, data, was_active=False)
         _write(session, user, {}, data, rtype)
+        session.add(user)  # after the checks' queries, so autoflush never sees it half-built
         _flush(session)
         audit.record(session, actor, "user.create", "User", user.id, user.user_name,
                      audit.diff({}, data))

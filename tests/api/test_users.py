@@ -161,3 +161,20 @@ def test_full_core_and_enterprise_schema_round_trips(scim):
     assert scim.get('Users?filter=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:'
                     'department eq "tour operations"').get_json()["totalResults"] == 1
     assert scim.get('Users?filter=name.middleName eq "Jane"').get_json()["totalResults"] == 1
+
+
+def test_manager_filters(scim, make_user):
+    boss = make_user("boss@example.com")
+    report = make_user("report@example.com", **{
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "manager": {"value": boss["id"]}}})
+    for text in (f'manager eq "{boss["id"]}"', f'manager.value eq "{boss["id"]}"',
+                 f'manager[value eq "{boss["id"]}"]', "manager pr"):
+        body = scim.get("Users", query_string={"filter": text}).get_json()
+        assert [r["id"] for r in body["Resources"]] == [report["id"]], text
+
+
+def test_bad_sort_by_is_invalid_value(scim):
+    response = scim.get("Users?sortBy=emails[")
+    assert response.status_code == 400
+    assert response.get_json()["scimType"] == "invalidValue"
