@@ -1,0 +1,323 @@
+"""Groups: the verbs of the SCIM Groups endpoint, each one transaction with its change record.
+
+`Group.data` holds the group without its members; members live in `group_members` and
+change through services.group_members in set-based SQL, never through the JSON document.
+"""
+
+import dataclasses
+import uuid
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from models import Group
+from models import db
+from models import utcnow
+from scim import filter as scim_filter
+from scim import patch as scim_patch
+from scim import query
+from scim import resource
+from scim.errors import InvalidPath
+from scim.errors import NotFound
+from scim.errors import Uniqueness
+from scim.schema import GROUP
+from scim.schema import GROUP_TYPE
+from scim.schema import MEMBERS
+from services import audit
+from services import group_members
+from services import memberships
+from services import settings
+from services import tx
+from services.context import note
+from services.users import Search
+from services.users import check_if_match
+
+__all__ = ["Search", "create", "delete", "etag", "get", "members", "patch", "replace", "search"]
+
+# A change record lists at most this many member ids per direction, then a count.
+AUDIT_IDS = 1000
+_MEMBER_KEYS = {"members", f"{GROUP}:members".lower()}
+
+
+def get(group_id: str) -> Group:
+    """:raise NotFound: when no group has this id."""
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise NotFound(f"Group {group_id} not found")
+    return group
+
+
+def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
+    """{group id: [member]} for a page of groups, in one query."""
+    return memberships.members_of([g.id for g in rows], base_url)
+
+
+def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Group]]:
+    """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded."""
+    conditions = []
+    if params.filter:
+        tree = scim_filter.parse(params.filter, max_length=max_filter_length)
+        conditions.append(query.to_sql(tree, memberships.group_resolver))
+    total = db.session.execute(select(func.count()).select_from(Group).where(*conditions)).scalar()
+    if params.count == 0 or total == 0:
+        return total, []
+    order = [Group.created, Group.id]
+    if params.sort_by:
+        path = scim_filter.parse_path(params.sort_by).attr
+        order = [query.order_by(path, memberships.group_resolver, params.descending), Group.id]
+    stmt = (select(Group).where(*conditions).order_by(*order)
+            .offset(params.start_index - 1).limit(params.count))
+    return total, list(db.session.execute(stmt).scalars())
+
+
+def create(body: dict, actor) -> Group:
+    """POST: create a group with its members (RFC 7644 §3.3).
+
+    :raise Uniqueness: when the displayName is taken, compared case-insensitively.
+    :raise InvalidValue: naming member ids that are no user or group; nothing is created.
+    """
+    data, values = _load(body)
+    with tx.write() as session:
+        named = group_members.resolve(session, values, None)
+        group = Group(id=str(uuid.uuid4()), data={}, version=0)
+        session.add(group)
+        _write(session, group, data)
+        added = group_members.add(session, group.id, named)
+        audit.record(session, actor, "group.create", "Group", group.id, group.display_name,
+                     {**audit.diff({}, data), **_Delta(added=added).changes()})
+    return group
+
+
+def replace(group_id: str, body: dict, actor, if_match: str | None = None) -> Group:
+    """PUT: replace displayName, externalId and the member list (RFC 7644 §3.5.1).
+
+    A body without `members` leaves the group without members, as PUT clears what it omits.
+    """
+    data, values = _load(body)
+    with tx.write() as session:
+        group = _locked(session, group_id, if_match)
+        named = group_members.resolve(session, values, group.id)
+        added, removed = group_members.replace(session, group.id, named)
+        changes = {**audit.diff(group.data, data), **_Delta(added, removed).changes()}
+        if changes:
+            _write(session, group, data)
+            audit.record(session, actor, "group.replace", "Group", group.id,
+                         group.display_name, changes)
+    return group
+
+
+def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Group:
+    """PATCH: apply a PatchOp all or nothing (RFC 7644 §3.5.2), members in set-based SQL.
+
+    Costs in proportion to the members the operations name, not to the group's size.
+    :raise InvalidValue: naming member ids that are no user or group; nothing changes.
+    """
+    member_ops, other_ops = _split(scim_patch.operations(body))
+    with tx.write() as session:
+        group = _locked(session, group_id, if_match)
+        after = _apply_attributes(group.data, other_ops)
+        delta = _Delta()
+        for op in member_ops:
+            _MEMBER_VERBS[op.verb](session, group.id, op, delta)
+        changes = {**audit.diff(group.data, after), **delta.changes()}
+        if changes:
+            _write(session, group, after)
+            audit.record(session, actor, "group.patch", "Group", group.id, group.display_name,
+                         changes)
+    return group
+
+
+def delete(group_id: str, actor, if_match: str | None = None) -> None:
+    """DELETE (RFC 7644 §3.6): the database cascades the memberships; member users stay."""
+    with tx.write() as session:
+        group = _locked(session, group_id, if_match)
+        audit.record(session, actor, "group.delete", "Group", group.id, group.display_name,
+                     audit.diff(group.data, {}))
+        session.delete(group)
+
+
+def etag(group: Group) -> str:
+    return f'W/"{group.version}"'
+
+
+def _load(body: dict) -> tuple[dict, list[dict]]:
+    """The canonical group without members, and the member values (RFC 7643 §4.2).
+
+    Entra's create lists a non-standard `…/ADSCIM/2.0/Group` URN in `schemas`: `schemas`
+    is the server's to set, so it is read no further.
+    """
+    data, ignored = resource.load(body, GROUP_TYPE, unknown=settings.get("unknown_attributes"))
+    _note_ignored(ignored)
+    return data, data.pop("members", [])
+
+
+def _note_ignored(ignored) -> None:
+    for path in ignored:
+        note(f"ignored unknown attribute {path}")
+
+
+def _locked(session, group_id: str, if_match: str | None) -> Group:
+    """Load the group for update and check If-Match (RFC 7644 §3.14).
+
+    On PostgreSQL the row lock serialises the writers of one group. NO KEY UPDATE rather
+    than UPDATE: it does not block the foreign-key checks (KEY SHARE) of other groups
+    adding this one as a member. SQLite writers are serialised by tx.write().
+    """
+    stmt = select(Group).where(Group.id == group_id)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(key_share=True)
+    group = session.execute(stmt).scalar_one_or_none()
+    if group is None:
+        raise NotFound(f"Group {group_id} not found")
+    check_if_match(if_match, etag(group))
+    return group
+
+
+def _write(session, group: Group, data: dict) -> None:
+    """Store the attributes, bump version and lastModified, and flush."""
+    if data.get("displayName") != group.display_name:
+        _check_unique(session, data["displayName"], group.id)
+    group.data = data
+    group.display_name = data["displayName"]
+    group.external_id = data.get("externalId")
+    group.version = (group.version or 0) + 1
+    group.last_modified = utcnow()
+    if group.created is None:
+        group.created = group.last_modified
+    try:
+        # Flushed now so a concurrent duplicate surfaces as 409, not as a 500 at commit.
+        session.flush()
+    except IntegrityError as error:
+        raise Uniqueness(f"displayName {data['displayName']!r} is already in use") from error
+
+
+def _check_unique(session, name: str, group_id: str) -> None:
+    """Entra matches groups by displayName, so it is unique (entra-scim.md §10)."""
+    stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
+                                  Group.id != group_id)
+    if session.execute(stmt).first() is not None:
+        raise Uniqueness(f"displayName {name!r} is already in use")
+
+
+def _apply_attributes(data: dict, ops: list) -> dict:
+    if not ops:
+        return data
+    after, ignored = scim_patch.apply(data, ops, GROUP_TYPE,
+                                      unknown=settings.get("unknown_attributes"))
+    _note_ignored(ignored)
+    return after
+
+
+# Membership operations --------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _MemberOp:
+    verb: str  # "add", "set", "remove", "clear" or "match"
+    values: list
+    node: object = None  # the value filter of "match"
+
+
+def _split(ops: list) -> tuple[list[_MemberOp], list]:
+    """Separate operations on `members` (run in SQL) from the rest (run by scim.patch)."""
+    member_ops, others = [], []
+    for op in ops:
+        if op.path is None and isinstance(op.value, dict):
+            rest = {k: v for k, v in op.value.items() if str(k).lower() not in _MEMBER_KEYS}
+            for key in op.value.keys() - rest.keys():
+                verb = "add" if op.op == "add" else "set"
+                member_ops.append(_MemberOp(verb, _values(op.value[key], key)))
+            if rest or len(rest) == len(op.value):
+                others.append(dataclasses.replace(op, value=rest))
+        elif op.path is not None and _is_members(op.path):
+            member_ops.append(_member_op(op))
+        else:
+            others.append(op)
+    return member_ops, others
+
+
+def _is_members(path) -> bool:
+    urn = path.attr.urn
+    return path.attr.attr.lower() == "members" and (urn is None or urn.lower() == GROUP.lower())
+
+
+def _member_op(op) -> _MemberOp:
+    path = op.path
+    if path.sub is not None or path.attr.sub is not None:
+        raise InvalidPath(f"{resource.clip(op.raw_path)}: a member's sub-attributes are "
+                          "immutable; add or remove the member instead")
+    if path.filter is not None:
+        if op.op != "remove":
+            raise InvalidPath(f"{resource.clip(op.raw_path)}: only remove takes a members filter")
+        return _MemberOp("match", [], path.filter)
+    if op.op == "remove" and op.value is None:
+        return _MemberOp("clear", [])  # RFC 7644 §3.5.2.2: remove the whole attribute
+    # Entra legacy: remove with path `members` and a value list removes only those (§10).
+    verb = {"add": "add", "replace": "set", "remove": "remove"}[op.op]
+    return _MemberOp(verb, _values(op.value, op.raw_path))
+
+
+def _values(value, path: str) -> list[dict]:
+    """Member values in canonical form; Entra sends `"$ref": null` in them (§10)."""
+    return resource.coerce(MEMBERS, value, path,
+                           unknown=settings.get("unknown_attributes")) or []
+
+
+def _add(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
+    named = group_members.resolve(session, op.values, group_id)
+    delta.add(group_members.add(session, group_id, named))
+
+
+def _set(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
+    named = group_members.resolve(session, op.values, group_id)
+    added, removed = group_members.replace(session, group_id, named)
+    delta.remove(removed)
+    delta.add(added)
+
+
+def _remove(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
+    delta.remove(group_members.remove(session, group_id, [v["value"] for v in op.values]))
+
+
+def _clear(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
+    delta.remove(group_members.remove_all(session, group_id))
+
+
+def _match(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
+    delta.remove(group_members.remove_matching(session, group_id, op.node))
+
+
+_MEMBER_VERBS = {"add": _add, "set": _set, "remove": _remove, "clear": _clear, "match": _match}
+
+
+class _Delta:
+    """The net member ids added and removed by one request, for the change record."""
+
+    def __init__(self, added=(), removed=()):
+        self.added = dict.fromkeys(added)
+        self.removed = dict.fromkeys(removed)
+
+    def add(self, ids) -> None:
+        for member in ids:
+            if self.removed.pop(member, 0) == 0:
+                self.added[member] = None
+
+    def remove(self, ids) -> None:
+        for member in ids:
+            if self.added.pop(member, 0) == 0:
+                self.removed[member] = None
+
+    def changes(self) -> dict:
+        """{"members.added": [None, ids], "members.removed": [ids, None]}, as audit.diff pairs."""
+        out = {}
+        if self.added:
+            out["members.added"] = [None, _clipped(list(self.added))]
+        if self.removed:
+            out["members.removed"] = [_clipped(list(self.removed)), None]
+        return out
+
+
+def _clipped(ids: list[str]) -> list[str]:
+    if len(ids) <= AUDIT_IDS:
+        return ids
+    return [*ids[:AUDIT_IDS], f"… and {len(ids) - AUDIT_IDS} more"]
