@@ -104,6 +104,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register(app: Flask) -> None:
+    from blueprints import admin
+    from blueprints import auth
     from blueprints import errors
     from blueprints import health
     from blueprints import scim
@@ -113,6 +115,22 @@ def _register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(scim.bp)
     csrf.exempt(scim.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    _register_login(app)
     errors.register(app)
     register_commands(app)
     install_middleware(app)
+
+
+def _register_login(app: Flask) -> None:
+    from flask import redirect
+    from flask import url_for
+
+    from services import admins
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(admins.get)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("admin.dashboard")))

@@ -161,3 +161,5 @@ def _log(response) -> None:
 # Route modules attach to `bp`; imported last because they import it.
 from blueprints import scim_discovery  # noqa: E402,F401
 from blueprints import scim_users  # noqa: E402,F401
+from blueprints import scim_bulk  # noqa: E402,F401
+from blueprints import scim_groups  # noqa: E402,F401

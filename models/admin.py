@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import Boolean
 from sqlalchemy import DateTime
 from sqlalchemy import Integer
 from sqlalchemy import String
@@ -24,3 +25,11 @@ class AdminUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set for the one-time password of `admins ensure-first`: changed at first sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

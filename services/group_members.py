@@ -1,11 +1,12 @@
 """Membership writes in set-based SQL: each costs in proportion to the members it names.
 
 None of these load a group's member list, except replace(), whose request names every
-member anyway. Helpers run inside the caller's transaction and never commit.
+member anyway. split() and apply() run the `members` operations of a group PATCH with
+them. Everything runs inside the caller's transaction and never commits.
 """
 
+import dataclasses
 from dataclasses import dataclass
-from dataclasses import field
 
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -18,24 +19,30 @@ from models import GroupMember
 from models import User
 from models import db
 from scim import query
+from scim import resource
 from scim.errors import InvalidPath
 from scim.errors import InvalidValue
 from scim.filter import Compare
 from scim.filter import Or
 from scim.resource import clip
+from scim.schema import GROUP
+from scim.schema import MEMBERS
 from services import memberships
 
+# A change record lists at most this many member ids per direction, then a count.
+AUDIT_IDS = 1000
+_MEMBER_KEYS = {"members", f"{GROUP}:members".lower()}
 # Ids per statement: well under SQLite's bound-parameter limit and PostgreSQL's comfort zone.
 CHUNK = 500
 _MEMBER = func.coalesce(GroupMember.user_id, GroupMember.member_group_id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Named:
     """Member ids sorted by kind, in request order."""
 
-    users: list[str] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
+    users: list[str]
+    groups: list[str]
 
     def ids(self) -> set[str]:
         return {*self.users, *self.groups}
@@ -47,7 +54,10 @@ def _chunks(ids: list[str]):
 
 
 def kind(entry: dict) -> str | None:
-    """"user", "group" or None (unknown): `type`, else the `$ref` path (Okta omits `type`)."""
+    """The member's kind, "user" or "group", from `type` or else `$ref`; None when unknown.
+
+    Okta and Entra send neither: then resolve() looks the id up among users, then groups.
+    """
     stated = entry.get("type")
     if isinstance(stated, str) and stated.lower() in ("user", "group"):
         return stated.lower()
@@ -81,10 +91,17 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
 
 
 def _existing(session, column, ids: list[str], *conditions) -> set[str]:
+    """The ids that exist; on PostgreSQL they stay locked FOR KEY SHARE until commit.
+
+    That is the lock the membership rows' foreign keys take anyway: taken here, a user
+    deleted meanwhile waits for this transaction instead of failing its INSERT.
+    """
     found: set[str] = set()
     for part in _chunks(ids):
-        found.update(session.execute(select(column).where(column.in_(part), *conditions))
-                     .scalars())
+        stmt = select(column).where(column.in_(part), *conditions)
+        if db.engine.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(read=True, key_share=True)
+        found.update(session.execute(stmt).scalars())
     return found
 
 
@@ -172,3 +189,127 @@ def _delete(session, group_id: str, *conditions) -> list[str]:
             .returning(GroupMember.user_id, GroupMember.member_group_id)
             .execution_options(synchronize_session=False))
     return [u or g for u, g in session.execute(stmt)]
+
+
+# PATCH operations on members --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MemberOp:
+    verb: str  # "add", "set", "remove", "clear" or "match"
+    values: list
+    node: object = None  # the value filter of "match"
+
+
+def split(ops: list, unknown: str) -> tuple[list[MemberOp], list]:
+    """Separate operations on `members` (run here, in SQL) from the rest (run by scim.patch)."""
+    member_ops, others = [], []
+    for op in ops:
+        if op.path is None and isinstance(op.value, dict):
+            # Path-less add/replace (Okta's rename, RFC 7644 §3.5.2.1): `members` may be a key.
+            keys = [k for k in op.value if str(k).lower() in _MEMBER_KEYS]
+            for key in keys:
+                verb = "add" if op.op == "add" else "set"
+                member_ops.append(MemberOp(verb, _values(op.value[key], key, unknown)))
+            if not keys or len(keys) < len(op.value):
+                rest = {k: v for k, v in op.value.items() if k not in keys}
+                others.append(dataclasses.replace(op, value=rest))
+        elif op.path is not None and _is_members(op.path):
+            member_ops.append(_member_op(op, unknown))
+        else:
+            others.append(op)
+    return member_ops, others
+
+
+def _is_members(path) -> bool:
+    urn = path.attr.urn
+    return path.attr.attr.lower() == "members" and (urn is None or urn.lower() == GROUP.lower())
+
+
+def _member_op(op, unknown: str) -> MemberOp:
+    path = op.path
+    if path.sub is not None or path.attr.sub is not None:
+        raise InvalidPath(f"{clip(op.raw_path)}: a member's sub-attributes are "
+                          "immutable; add or remove the member instead")
+    if path.filter is not None:
+        if op.op != "remove":
+            raise InvalidPath(f"{clip(op.raw_path)}: only remove takes a members filter")
+        return MemberOp("match", [], path.filter)
+    if op.op == "remove" and op.value is None:
+        return MemberOp("clear", [])  # RFC 7644 §3.5.2.2: remove the whole attribute
+    # Entra legacy: remove with path `members` and a value list removes only those (§10).
+    verb = {"add": "add", "replace": "set", "remove": "remove"}[op.op]
+    return MemberOp(verb, _values(op.value, op.raw_path, unknown))
+
+
+def _values(value, path: str, unknown: str) -> list[dict]:
+    """Member values in canonical form; Entra sends `"$ref": null` in them (§10)."""
+    return resource.coerce(MEMBERS, value, path, unknown=unknown) or []
+
+
+def _add(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    named = resolve(session, op.values, group_id)
+    delta.add(add(session, group_id, named))
+
+
+def _set(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    named = resolve(session, op.values, group_id)
+    added, removed = replace(session, group_id, named)
+    delta.remove(removed)
+    delta.add(added)
+
+
+def _remove(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    delta.remove(remove(session, group_id, [v["value"] for v in op.values]))
+
+
+def _clear(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    delta.remove(remove_all(session, group_id))
+
+
+def _match(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    delta.remove(remove_matching(session, group_id, op.node))
+
+
+_VERBS = {"add": _add, "set": _set, "remove": _remove, "clear": _clear, "match": _match}
+
+
+def apply(session, group_id: str, op: MemberOp, delta: "Delta") -> None:
+    """Run one membership operation in SQL, noting the ids it added or removed in `delta`."""
+    _VERBS[op.verb](session, group_id, op, delta)
+
+
+class Delta:
+    """The net member ids added and removed by one request, for the change record."""
+
+    def __init__(self, added=(), removed=()):
+        self.added = dict.fromkeys(added)
+        self.removed = dict.fromkeys(removed)
+
+    def add(self, ids) -> None:
+        for member in ids:
+            if member in self.removed:
+                del self.removed[member]
+            else:
+                self.added[member] = None
+
+    def remove(self, ids) -> None:
+        for member in ids:
+            if member in self.added:
+                del self.added[member]
+            else:
+                self.removed[member] = None
+
+    def changes(self) -> dict:
+        """{"members.added": [None, ids], "members.removed": [ids, None]}, as audit.diff pairs."""
+        out = {}
+        if self.added:
+            out["members.added"] = [None, _clipped(list(self.added))]
+        if self.removed:
+            out["members.removed"] = [_clipped(list(self.removed)), None]
+        return out
+
+
+def _clipped(ids: list[str]) -> list[str]:
+    if len(ids) <= AUDIT_IDS:
+        return ids
+    return [*ids[:AUDIT_IDS], f"… and {len(ids) - AUDIT_IDS} more"]

@@ -4,7 +4,6 @@
 change through services.group_members in set-based SQL, never through the JSON document.
 """
 
-import dataclasses
 import uuid
 
 from sqlalchemy import func
@@ -18,12 +17,9 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import InvalidPath
 from scim.errors import NotFound
 from scim.errors import Uniqueness
-from scim.schema import GROUP
 from scim.schema import GROUP_TYPE
-from scim.schema import MEMBERS
 from services import audit
 from services import group_members
 from services import memberships
@@ -32,12 +28,6 @@ from services import tx
 from services.context import note
 from services.users import Search
 from services.users import check_if_match
-
-__all__ = ["Search", "create", "delete", "etag", "get", "members", "patch", "replace", "search"]
-
-# A change record lists at most this many member ids per direction, then a count.
-AUDIT_IDS = 1000
-_MEMBER_KEYS = {"members", f"{GROUP}:members".lower()}
 
 
 def get(group_id: str) -> Group:
@@ -81,11 +71,10 @@ def create(body: dict, actor) -> Group:
     with tx.write() as session:
         named = group_members.resolve(session, values, None)
         group = Group(id=str(uuid.uuid4()), data={}, version=0)
-        session.add(group)
         _write(session, group, data)
         added = group_members.add(session, group.id, named)
         audit.record(session, actor, "group.create", "Group", group.id, group.display_name,
-                     {**audit.diff({}, data), **_Delta(added=added).changes()})
+                     {**audit.diff({}, data), **group_members.Delta(added=added).changes()})
     return group
 
 
@@ -99,7 +88,7 @@ def replace(group_id: str, body: dict, actor, if_match: str | None = None) -> Gr
         group = _locked(session, group_id, if_match)
         named = group_members.resolve(session, values, group.id)
         added, removed = group_members.replace(session, group.id, named)
-        changes = {**audit.diff(group.data, data), **_Delta(added, removed).changes()}
+        changes = {**audit.diff(group.data, data), **group_members.Delta(added, removed).changes()}
         if changes:
             _write(session, group, data)
             audit.record(session, actor, "group.replace", "Group", group.id,
@@ -113,13 +102,14 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
     Costs in proportion to the members the operations name, not to the group's size.
     :raise InvalidValue: naming member ids that are no user or group; nothing changes.
     """
-    member_ops, other_ops = _split(scim_patch.operations(body))
+    unknown = settings.get("unknown_attributes")
+    member_ops, other_ops = group_members.split(scim_patch.operations(body), unknown)
     with tx.write() as session:
         group = _locked(session, group_id, if_match)
-        after = _apply_attributes(group.data, other_ops)
-        delta = _Delta()
+        after = _apply_attributes(group.data, other_ops, unknown)
+        delta = group_members.Delta()
         for op in member_ops:
-            _MEMBER_VERBS[op.verb](session, group.id, op, delta)
+            group_members.apply(session, group.id, op, delta)
         changes = {**audit.diff(group.data, after), **delta.changes()}
         if changes:
             _write(session, group, after)
@@ -185,6 +175,7 @@ def _write(session, group: Group, data: dict) -> None:
     group.last_modified = utcnow()
     if group.created is None:
         group.created = group.last_modified
+    session.add(group)
     try:
         # Flushed now so a concurrent duplicate surfaces as 409, not as a 500 at commit.
         session.flush()
@@ -200,124 +191,10 @@ def _check_unique(session, name: str, group_id: str) -> None:
         raise Uniqueness(f"displayName {name!r} is already in use")
 
 
-def _apply_attributes(data: dict, ops: list) -> dict:
+def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:
+    """displayName and externalId: scim.patch on the group without its members."""
     if not ops:
         return data
-    after, ignored = scim_patch.apply(data, ops, GROUP_TYPE,
-                                      unknown=settings.get("unknown_attributes"))
+    after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown)
     _note_ignored(ignored)
     return after
-
-
-# Membership operations --------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class _MemberOp:
-    verb: str  # "add", "set", "remove", "clear" or "match"
-    values: list
-    node: object = None  # the value filter of "match"
-
-
-def _split(ops: list) -> tuple[list[_MemberOp], list]:
-    """Separate operations on `members` (run in SQL) from the rest (run by scim.patch)."""
-    member_ops, others = [], []
-    for op in ops:
-        if op.path is None and isinstance(op.value, dict):
-            rest = {k: v for k, v in op.value.items() if str(k).lower() not in _MEMBER_KEYS}
-            for key in op.value.keys() - rest.keys():
-                verb = "add" if op.op == "add" else "set"
-                member_ops.append(_MemberOp(verb, _values(op.value[key], key)))
-            if rest or len(rest) == len(op.value):
-                others.append(dataclasses.replace(op, value=rest))
-        elif op.path is not None and _is_members(op.path):
-            member_ops.append(_member_op(op))
-        else:
-            others.append(op)
-    return member_ops, others
-
-
-def _is_members(path) -> bool:
-    urn = path.attr.urn
-    return path.attr.attr.lower() == "members" and (urn is None or urn.lower() == GROUP.lower())
-
-
-def _member_op(op) -> _MemberOp:
-    path = op.path
-    if path.sub is not None or path.attr.sub is not None:
-        raise InvalidPath(f"{resource.clip(op.raw_path)}: a member's sub-attributes are "
-                          "immutable; add or remove the member instead")
-    if path.filter is not None:
-        if op.op != "remove":
-            raise InvalidPath(f"{resource.clip(op.raw_path)}: only remove takes a members filter")
-        return _MemberOp("match", [], path.filter)
-    if op.op == "remove" and op.value is None:
-        return _MemberOp("clear", [])  # RFC 7644 §3.5.2.2: remove the whole attribute
-    # Entra legacy: remove with path `members` and a value list removes only those (§10).
-    verb = {"add": "add", "replace": "set", "remove": "remove"}[op.op]
-    return _MemberOp(verb, _values(op.value, op.raw_path))
-
-
-def _values(value, path: str) -> list[dict]:
-    """Member values in canonical form; Entra sends `"$ref": null` in them (§10)."""
-    return resource.coerce(MEMBERS, value, path,
-                           unknown=settings.get("unknown_attributes")) or []
-
-
-def _add(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
-    named = group_members.resolve(session, op.values, group_id)
-    delta.add(group_members.add(session, group_id, named))
-
-
-def _set(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
-    named = group_members.resolve(session, op.values, group_id)
-    added, removed = group_members.replace(session, group_id, named)
-    delta.remove(removed)
-    delta.add(added)
-
-
-def _remove(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
-    delta.remove(group_members.remove(session, group_id, [v["value"] for v in op.values]))
-
-
-def _clear(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
-    delta.remove(group_members.remove_all(session, group_id))
-
-
-def _match(session, group_id: str, op: _MemberOp, delta: "_Delta") -> None:
-    delta.remove(group_members.remove_matching(session, group_id, op.node))
-
-
-_MEMBER_VERBS = {"add": _add, "set": _set, "remove": _remove, "clear": _clear, "match": _match}
-
-
-class _Delta:
-    """The net member ids added and removed by one request, for the change record."""
-
-    def __init__(self, added=(), removed=()):
-        self.added = dict.fromkeys(added)
-        self.removed = dict.fromkeys(removed)
-
-    def add(self, ids) -> None:
-        for member in ids:
-            if self.removed.pop(member, 0) == 0:
-                self.added[member] = None
-
-    def remove(self, ids) -> None:
-        for member in ids:
-            if self.added.pop(member, 0) == 0:
-                self.removed[member] = None
-
-    def changes(self) -> dict:
-        """{"members.added": [None, ids], "members.removed": [ids, None]}, as audit.diff pairs."""
-        out = {}
-        if self.added:
-            out["members.added"] = [None, _clipped(list(self.added))]
-        if self.removed:
-            out["members.removed"] = [_clipped(list(self.removed)), None]
-        return out
-
-
-def _clipped(ids: list[str]) -> list[str]:
-    if len(ids) <= AUDIT_IDS:
-        return ids
-    return [*ids[:AUDIT_IDS], f"… and {len(ids) - AUDIT_IDS} more"]

@@ -1,0 +1,81 @@
+"""The admin UI under /admin: dashboard and setup guide here; tokens, custom fields,
+provisioning rules and the directory in the admin_* modules, on the same blueprint.
+
+Every view needs a signed-in person. Auditors read; any write is refused with 403 here,
+before the view runs, as well as by `admin_required` on each writing view.
+"""
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from blueprints.access import reader_required
+from blueprints.scim import base_url
+from extensions import login_manager
+from services import admins
+from services import custom_fields
+from services import dashboard as dashboard_service
+from services import guide
+from services import rules
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@bp.before_request
+def gate():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.must_change_password:
+        return redirect(url_for("auth.password"))
+    if request.method not in SAFE_METHODS and not current_user.is_admin:
+        abort(403)
+    return None
+
+
+@bp.app_context_processor
+def navigation():
+    """What base.html needs on every page: the menu and whether writes are offered."""
+    if not current_user or not current_user.is_authenticated:
+        return {"nav": [], "can_write": False}
+    nav = [("admin.dashboard", "Dashboard"), ("admin.directory", "Directory"),
+           ("admin.tokens", "Tokens"), ("admin.fields", "Custom fields"),
+           ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide")]
+    if "audit.index" in current_app.view_functions:
+        nav.append(("audit.index", "Audit log"))
+    return {"nav": nav, "can_write": current_user.is_admin}
+
+
+def actor():
+    """The signed-in person, as services record them."""
+    return admins.actor_for(current_user)
+
+
+@bp.get("/")
+@reader_required
+def dashboard():
+    return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
+                           tenant_url=base_url())
+
+
+@bp.get("/setup")
+@reader_required
+def setup():
+    recommended, other = guide.mappings()
+    matching = rules.current()["matching_attribute"]
+    return render_template("admin/setup.html", tenant_url=base_url(), recommended=recommended,
+                           other=other, matching=guide.matching_target(matching),
+                           matching_rule=matching, custom_urn=custom_fields.urn())
+
+
+# Route modules attach to `bp`; imported last because they import it.
+from blueprints import admin_directory  # noqa: E402,F401
+from blueprints import admin_fields  # noqa: E402,F401
+from blueprints import admin_settings  # noqa: E402,F401
+from blueprints import admin_tokens  # noqa: E402,F401

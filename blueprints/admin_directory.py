@@ -1,0 +1,154 @@
+"""The directory: read-only users and groups as Entra provisioned them, and a CSV export."""
+
+import csv
+import io
+
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+
+from blueprints.access import reader_required
+from blueprints.admin import bp
+from blueprints.forms import UserFilterForm
+from scim.schema import ENTERPRISE
+from services import custom_fields
+from services import directory
+from services import memberships
+
+
+@bp.get("/directory", endpoint="directory")
+@reader_required
+def users_page():
+    form, f = _filter()
+    page = directory.users(f, _page_number()) if not form.errors else directory.Page([], 0, 1, 1)
+    return render_template("admin/directory_users.html", form=form, filter=f, page=page,
+                           states=dict(form.state.choices))
+
+
+@bp.get("/directory/users.csv")
+@reader_required
+def export_users():
+    _, f = _filter()
+    fields = [field.name for field in custom_fields.active()]
+    rows = directory.export(f, custom_fields.urn(), fields)
+    response = Response(stream_with_context(_csv(rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="rollcall-users.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/directory/users/<user_id>")
+@reader_required
+def user_page(user_id):
+    user = directory.user(user_id) or abort(404)
+    rtype = custom_fields.user_type()
+    return render_template(
+        "admin/directory_user.html", user=user, state=directory.state_of(user),
+        sections=attribute_sections(user.data, rtype),
+        groups=memberships.groups_of([user.id]).get(user.id, []),
+        manager=directory.person(user.manager_id), reports=directory.reports(user.id))
+
+
+@bp.get("/directory/groups")
+@reader_required
+def groups_page():
+    q = request.args.get("q", "")[:200]
+    return render_template("admin/directory_groups.html", q=q,
+                           page=directory.groups(q, _page_number()))
+
+
+@bp.get("/directory/groups/<group_id>")
+@reader_required
+def group_page(group_id):
+    group = directory.group(group_id) or abort(404)
+    return render_template("admin/directory_group.html", group=group,
+                           page=directory.members(group.id, _page_number()))
+
+
+@bp.get("/directory/breakdown")
+@reader_required
+def breakdown():
+    return render_template("admin/directory_breakdown.html", breakdown=directory.breakdown())
+
+
+def _filter() -> tuple[UserFilterForm, directory.UserFilter]:
+    form = UserFilterForm(request.args)
+    form.validate()
+    if form.errors:
+        return form, directory.UserFilter()
+    values = {name: (form[name].data or "").strip() for name in
+              ("q", "state", "department", "division", "organization", "manager")}
+    return form, directory.UserFilter(**values)
+
+
+def _page_number() -> int:
+    return max(1, min(request.args.get("page", 1, type=int), 1_000_000))
+
+
+def _csv(rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+
+
+def attribute_sections(data: dict, rtype) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """[(section title, [(attribute path, [display values])])] for every schema of the type."""
+    sections = []
+    for schema in rtype.schemas:
+        values = data if schema is rtype.core else (data.get(schema.id) or {})
+        rows = []
+        for attribute in schema.attributes:
+            if attribute.name in ("password", "groups", "manager"):
+                continue
+            shown = _display(attribute, values.get(attribute.name))
+            # Core attributes without a value are left out; extension ones are listed all,
+            # so an attribute Entra does not send (a missing mapping) stands out.
+            if shown or schema is not rtype.core:
+                rows.extend(shown or [(attribute.name, [])])
+        title = {rtype.core.id: "Core (User)", ENTERPRISE: "Enterprise"}.get(schema.id, "Custom")
+        sections.append((title, schema.id, rows))
+    return sections
+
+
+def _display(attribute, value) -> list[tuple[str, list[str]]]:
+    if value is None or value == [] or value == {}:
+        return []
+    if attribute.type == "complex" and not attribute.multi_valued:
+        return [(f"{attribute.name}.{k}", [_text(v)]) for k, v in value.items()]
+    if attribute.multi_valued:
+        return [(_entry_label(attribute.name, e), [_entry_text(e)]) for e in value]
+    return [(attribute.name, [_text(value)])]
+
+
+def _entry_label(name: str, entry) -> str:
+    if isinstance(entry, dict) and entry.get("type"):
+        return f'{name}[type eq "{entry["type"]}"]'
+    return name
+
+
+def _entry_text(entry) -> str:
+    if not isinstance(entry, dict):
+        return _text(entry)
+    parts = [str(v) for k, v in entry.items() if k not in ("type", "primary", "display")]
+    text = ", ".join(parts) or _text(entry.get("display"))
+    return text + (" (primary)" if entry.get("primary") else "")
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def directory_url(f: directory.UserFilter, **overrides) -> str:
+    return url_for("admin.directory", **f.args(**overrides))
+
+
+bp.add_app_template_global(directory_url)

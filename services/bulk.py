@@ -1,0 +1,210 @@
+"""SCIM Bulk (RFC 7644 §3.7): run many operations on Users and Groups in one request.
+
+Each operation calls the same service verb as its own endpoint, so each is one
+transaction: applied whole or not at all. `bulkId:…` references (in paths, member
+values and manager values) are resolved by running the operations they name first.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from dataclasses import field
+
+from scim.errors import InvalidSyntax
+from scim.errors import InvalidValue
+from scim.errors import PayloadTooLarge
+from scim.errors import SCIMError
+from scim.resource import clip
+from services import groups
+from services import users
+from services.context import current_request_id
+
+BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_REF = re.compile(r"^bulkId:(.+)$")
+
+log = logging.getLogger("rollcall")
+
+
+class Conflict(SCIMError):
+    """A bulkId reference cannot be resolved: circular, or its operation failed."""
+
+    status = 409
+
+
+@dataclass
+class _Operation:
+    index: int
+    method: str
+    path: str
+    bulk_id: str | None
+    data: object
+    version: str | None
+    refs: list[str] = field(default_factory=list)
+    result: dict | None = None  # set once processed
+
+
+def process(body: dict, actor, base_url: str, max_operations: int) -> dict:
+    """Run a BulkRequest and return the BulkResponse (RFC 7644 §3.7.3).
+
+    Operations run in request order, except that an operation naming `bulkId:x` runs
+    after the one creating x. Processing stops once `failOnErrors` operations failed;
+    the response lists the operations processed, in request order.
+    :raise PayloadTooLarge: for more than `max_operations` operations (RFC 7644 §3.7.4).
+    :raise InvalidSyntax: for a body that is no BulkRequest.
+    """
+    ops, fail_on_errors = _parse(body, max_operations)
+    run = _Run(ops, actor, base_url, fail_on_errors)
+    for op in ops:
+        if run.stopped():
+            break
+        run.ensure(op, ())
+    return {"schemas": [BULK_RESPONSE],
+            "Operations": [op.result for op in ops if op.result is not None]}
+
+
+def _parse(body: dict, max_operations: int) -> tuple[list[_Operation], int | None]:
+    fields = {str(k).lower(): v for k, v in body.items()}
+    schemas = fields.get("schemas")
+    if not isinstance(schemas, list) or BULK_REQUEST.lower() not in [
+            str(s).lower() for s in schemas]:
+        raise InvalidSyntax(f"schemas must include {BULK_REQUEST}")
+    raw_ops = fields.get("operations")
+    if not isinstance(raw_ops, list) or not raw_ops:
+        raise InvalidSyntax("Operations must be a non-empty list")
+    if len(raw_ops) > max_operations:
+        raise PayloadTooLarge(f"The bulk request has {len(raw_ops)} operations; "
+                              f"the maximum is {max_operations} (maxOperations)")
+    fail_on_errors = fields.get("failonerrors")  # Entra's inbound provisioning sends null
+    if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or
+                                       isinstance(fail_on_errors, bool) or fail_on_errors < 1):
+        raise InvalidSyntax("failOnErrors must be a positive integer")
+    ops = [_operation(i, raw) for i, raw in enumerate(raw_ops)]
+    ids = [op.bulk_id for op in ops if op.bulk_id is not None]
+    if len(ids) != len(set(ids)):
+        raise InvalidValue("bulkId values must be unique within a bulk request")
+    return ops, fail_on_errors
+
+
+def _operation(index: int, raw) -> _Operation:
+    fields = {str(k).lower(): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+    bulk_id = fields.get("bulkid")
+    op = _Operation(index, str(fields.get("method") or "").upper(), fields.get("path"),
+                    bulk_id if isinstance(bulk_id, str) else None, fields.get("data"),
+                    fields.get("version") if isinstance(fields.get("version"), str) else None)
+    op.refs = list(dict.fromkeys(_references(op.path) + _references(op.data)))
+    return op
+
+
+def _references(value) -> list[str]:
+    """The bulkIds named as `bulkId:x` anywhere in a path or a data value (RFC 7644 §3.7.2)."""
+    if isinstance(value, str):
+        return [m.group(1) for part in value.split("/") if (m := _REF.match(part))]
+    if isinstance(value, list):
+        return [ref for item in value for ref in _references(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in _references(item)]
+    return []
+
+
+def _substitute(value, created: dict[str, str]):
+    if isinstance(value, str):
+        return "/".join(created.get(m.group(1), part) if (m := _REF.match(part)) else part
+                        for part in value.split("/"))
+    if isinstance(value, list):
+        return [_substitute(item, created) for item in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, created) for k, v in value.items()}
+    return value
+
+
+class _Run:
+    def __init__(self, ops, actor, base_url: str, fail_on_errors: int | None):
+        self.by_bulk_id = {op.bulk_id: op for op in ops if op.bulk_id is not None}
+        self.created: dict[str, str] = {}
+        self.actor, self.base_url = actor, base_url
+        self.fail_on_errors, self.errors = fail_on_errors, 0
+
+    def stopped(self) -> bool:
+        return self.fail_on_errors is not None and self.errors >= self.fail_on_errors
+
+    def ensure(self, op: _Operation, chain: tuple) -> None:
+        """Process `op` after the operations it references (depth first, in request order)."""
+        if op.result is not None:
+            return
+        error = self.dependencies(op, (*chain, op.index))
+        if self.stopped():
+            return
+        self.finish(op, *((None, error) if error else self.execute(op)))
+
+    def dependencies(self, op: _Operation, chain: tuple) -> SCIMError | None:
+        for ref in op.refs:
+            source = self.by_bulk_id.get(ref)
+            if source is None:
+                return InvalidValue(f"bulkId {clip(ref)!r} is not defined in this request")
+            if source.index in chain:
+                return Conflict(f"circular bulkId reference through {clip(ref)!r}")
+            self.ensure(source, chain)
+            if self.stopped():
+                return None
+            if ref not in self.created:
+                return Conflict(f"bulkId {clip(ref)!r} was not created: "
+                                f"{source.result and source.result.get('status')}")
+        return None
+
+    def execute(self, op: _Operation) -> tuple[dict | None, SCIMError | None]:
+        try:
+            path = _substitute(op.path, self.created)
+            return self.dispatch(op, path, _substitute(op.data, self.created)), None
+        except SCIMError as error:
+            return None, error
+        except Exception:  # an operation's bug must not hide what the others did
+            log.exception("bulk operation %d (%s %s) failed", op.index, op.method, op.path)
+            return None, SCIMError("an internal error occurred; it has been logged", status=500)
+
+    def dispatch(self, op: _Operation, path, data) -> dict:
+        kind, resource_id = _target(op, path)
+        service = users if kind == "Users" else groups
+        if op.method == "DELETE":
+            service.delete(resource_id, self.actor, op.version)
+            return {"status": "204", "location": f"{self.base_url}/{kind}/{resource_id}"}
+        if not isinstance(data, dict):
+            raise InvalidSyntax(f"{op.method} needs a data object")
+        if op.method == "POST":
+            row, status = service.create(data, self.actor), "201"
+            if isinstance(row, tuple):  # users.create: (user, False) when it linked an existing one
+                row, status = row[0], "201" if row[1] else "200"
+            self.created[op.bulk_id] = row.id
+        elif op.method == "PUT":
+            row, status = service.replace(resource_id, data, self.actor, op.version), "200"
+        else:
+            row, status = service.patch(resource_id, data, self.actor, op.version), "200"
+        return {"status": status, "location": f"{self.base_url}/{kind}/{row.id}",
+                "version": service.etag(row)}
+
+    def finish(self, op: _Operation, outcome: dict | None, error: SCIMError | None) -> None:
+        result = {"method": op.method or None, "bulkId": op.bulk_id, **(outcome or {})}
+        if error is not None:
+            self.errors += 1
+            result["status"] = str(error.status)
+            result["response"] = error.to_dict(current_request_id())
+        op.result = {k: v for k, v in result.items() if v is not None}
+
+
+def _target(op: _Operation, path) -> tuple[str, str | None]:
+    """("Users" or "Groups", id or None) from an operation's method and path.
+
+    :raise InvalidValue: for a method or path Bulk does not support here.
+    """
+    if op.method not in METHODS:
+        raise InvalidSyntax(f"method must be one of {', '.join(METHODS)}")
+    parts = [p for p in path.split("/") if p] if isinstance(path, str) else []
+    kind = {"users": "Users", "groups": "Groups"}.get(parts[0].lower()) if parts else None
+    wanted = 1 if op.method == "POST" else 2
+    if kind is None or len(parts) != wanted:
+        shape = "/Users or /Groups" if wanted == 1 else "/Users/{id} or /Groups/{id}"
+        raise InvalidValue(f"{op.method} needs a path {shape}, got {clip(path)!r}")
+    if op.method == "POST" and not op.bulk_id:
+        raise InvalidValue("POST operations need a bulkId (RFC 7644 §3.7)")
+    return kind, parts[1] if wanted == 2 else None

@@ -1,0 +1,134 @@
+"""What the dashboard shows: token health, the last SCIM request and change, counts."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Integer
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+
+from models import ApiToken
+from models import ChangeRecord
+from models import Group
+from models import RequestLog
+from models import User
+from models import db
+from models import utcnow
+from services import requestlog
+
+WARN_BEFORE = timedelta(days=14)
+# Entra runs an incremental cycle about every 40 minutes.
+CYCLE = timedelta(minutes=40)
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class TokenHealth:
+    active: int
+    nearest_expiry: datetime | None
+    state: str  # "ok", "warning" (expires within 14 days) or "danger" (no valid token)
+
+    @property
+    def days_left(self) -> int | None:
+        if self.nearest_expiry is None:
+            return None
+        return max(0, (self.nearest_expiry - utcnow()).days)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    requests: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    tokens: TokenHealth
+    last_request: RequestLog | None
+    last_change: ChangeRecord | None
+    users: dict
+    groups: int
+    cycle: Traffic
+    day: Traffic
+
+
+def summary() -> Summary:
+    """Everything on the dashboard, in a handful of aggregate queries."""
+    requestlog.writer_for(current_app).flush()
+    now = utcnow()
+    return Summary(
+        tokens=token_health(now),
+        last_request=last_request(),
+        last_change=last_change(),
+        users=user_counts(),
+        groups=db.session.execute(select(func.count()).select_from(Group)).scalar(),
+        cycle=traffic(now - CYCLE),
+        day=traffic(now - DAY),
+    )
+
+
+def token_health(now: datetime) -> TokenHealth:
+    """Red with no valid token; amber when the longest-lived valid token ends within 14 days.
+
+    Rotation leaves two tokens valid for a while, so the state follows the one that lasts
+    longest, while `nearest_expiry` names the first one to go.
+    """
+    valid = and_(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+    active, nearest, latest = db.session.execute(
+        select(func.count(), func.min(ApiToken.expires_at), func.max(ApiToken.expires_at))
+        .where(valid)
+    ).one()
+    if not active:
+        state = "danger"
+    elif latest - now <= WARN_BEFORE:
+        state = "warning"
+    else:
+        state = "ok"
+    return TokenHealth(active, nearest, state)
+
+
+def last_request() -> RequestLog | None:
+    stmt = select(RequestLog).order_by(RequestLog.at.desc(), RequestLog.id.desc()).limit(1)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def token_in_use() -> str | None:
+    """The name of the token that made the last authenticated SCIM request (Entra's, usually)."""
+    requestlog.writer_for(current_app).flush()
+    stmt = (select(RequestLog.token_name).where(RequestLog.token_name.is_not(None))
+            .order_by(RequestLog.at.desc(), RequestLog.id.desc()).limit(1))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def last_change() -> ChangeRecord | None:
+    """The last change made through SCIM (by a token), not by an admin."""
+    stmt = (select(ChangeRecord).where(ChangeRecord.actor_kind == "token")
+            .order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc()).limit(1))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def user_counts() -> dict:
+    """Visible users by state, and users hidden by a soft DELETE, in one query."""
+    visible = User.hidden.is_(False)
+    row = db.session.execute(select(
+        _count(and_(visible, User.active.is_(True))).label("active"),
+        _count(and_(visible, User.active.is_(False), User.seat_waiting.is_(False))).label("inactive"),
+        _count(and_(visible, User.seat_waiting.is_(True))).label("waiting"),
+        _count(User.hidden.is_(True)).label("hidden"),
+    )).one()
+    return {key: value or 0 for key, value in row._mapping.items()}
+
+
+def traffic(since: datetime) -> Traffic:
+    requests, errors = db.session.execute(
+        select(func.count(), _count(RequestLog.status >= 400)).where(RequestLog.at >= since)
+    ).one()
+    return Traffic(requests or 0, errors or 0)
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
