@@ -5,6 +5,8 @@ import secrets
 
 from flask import Flask
 
+import logging_setup
+import security
 from extensions import csrf
 from extensions import limiter
 from extensions import login_manager
@@ -24,7 +26,13 @@ DEFAULTS = {
     "SCIM_MAX_FILTER_LENGTH": 4096,
     "SCIM_MAX_VALUE_LENGTH": 4096,
     "SCIM_RATE_LIMIT": "200/second",
+    # Failed bearer authentications per client address (guessing tokens, broken clients).
+    "SCIM_AUTH_FAILURE_LIMIT": "60/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A Redis outage must not fail SCIM requests (Entra quarantines a failing app): fall
+    # back to per-process limits instead.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "CUSTOM_SCHEMA_URN": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User",
     # Request-log rows are written by a background thread so reads never take the write lock.
     "REQUEST_LOG_ASYNC": True,
@@ -32,6 +40,8 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "LOG_LEVEL": "INFO",
+    "LOG_REQUESTS": True,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -43,7 +53,10 @@ ENV_KEYS = {
     "PROXY_FIX_COUNT": int,
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
+    "SCIM_AUTH_FAILURE_LIMIT": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
+    "PERMANENT_SESSION_LIFETIME": int,
+    "LOG_LEVEL": str,
 }
 
 
@@ -93,6 +106,8 @@ def _instance_secret(instance_path: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    logging_setup.init_app(app)
+    security.init_app(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -105,6 +120,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register(app: Flask) -> None:
     from blueprints import admin
+    from blueprints import audit
     from blueprints import auth
     from blueprints import errors
     from blueprints import health
@@ -117,6 +133,7 @@ def _register(app: Flask) -> None:
     csrf.exempt(scim.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     _register_login(app)
     errors.register(app)
     register_commands(app)

@@ -1,4 +1,4 @@
-"""Command-line interface: `flask --app app tokens …`, `custom-fields …` (and Flask-Migrate's `db`).
+"""Command-line interface: `tokens`, `custom-fields`, `admins` (and Flask-Migrate's `db`).
 
 Operators script these, so their forms and outputs are kept stable.
 """
@@ -7,14 +7,25 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from models import db
 from models import utcnow
+from models.admin import ROLES
 from scim.errors import SCIMError
+from services import admins
+from services import audit
+from services import audit_chain
+from services import audit_export
+from services import audit_query
+from services import audit_verify
 from services import custom_fields
+from services import settings
 from services import tokens
 from services.actor import CLI
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
+admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
+audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
 
 
 def _fail(error: SCIMError) -> None:
@@ -94,10 +105,131 @@ def retire_field(name):
     click.echo(f"Custom field {name!r} retired.")
 
 
+@admins_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES),
+              help="admin changes things; auditor only reads.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(username, role, password_stdin):
+    """Add a person who signs in to the admin UI (password: at least 12 characters)."""
+    password = _read_password(password_stdin)
+    try:
+        admins.create(username, password, role, CLI)
+    except admins.AdminError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Admin UI account {username!r} created with role {role}.")
+
+
+@admins_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_admin_password(username, password_stdin):
+    """Reset the password of USERNAME (for a forgotten password)."""
+    password = _read_password(password_stdin)
+    try:
+        admins.set_password(username, password, CLI)
+    except admins.AdminError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Password of {username!r} changed.")
+
+
+@admins_cli.command("list")
+def list_admins():
+    """Show the admin UI accounts: username, role, last sign-in."""
+    for user in admins.all_admins():
+        click.echo(f"{user.username}\t{user.role}\t{_when(user.last_login_at)}")
+
+
+@admins_cli.command("ensure-first")
+def ensure_first_admin():
+    """Create the admin `admin` with a one-time password when no account exists.
+
+    The password is printed once, alone on the last line; it must be changed at the first
+    sign-in. When an account exists this prints nothing secret and changes nothing.
+    """
+    password = admins.ensure_first(CLI)
+    if password is None:
+        click.echo("An admin UI account exists already; nothing to do.")
+        return
+    click.echo(f"Created the admin UI account {admins.FIRST_ADMIN!r}. Sign in at /auth/login "
+               "with this one-time password; you will be asked to choose your own:")
+    click.echo(password)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@audit_cli.command("seal")
+def audit_seal():
+    """Link every record written since the last seal into its hash chain."""
+    sealed = audit_chain.seal(db.engine, wait=True, checkpoint=True)
+    for chain in audit_chain.status(db.session):
+        state = chain["state"]
+        click.echo(f"{chain['name']}: {sealed[chain['name']]} sealed; chain at #{state.last_seq} "
+                   f"{state.last_hash}")
+
+
+@audit_cli.command("verify")
+@click.option("--no-seal", is_flag=True, help="Verify as is, without sealing new records first.")
+def audit_verify_command(no_seal):
+    """Recompute every hash and link; exit 1 naming the first record altered or removed."""
+    problems = _verify(seal=not no_seal)
+    if problems:
+        for problem in problems:
+            click.echo(f"TAMPERED {problem}", err=True)
+        raise SystemExit(1)
+    for chain in audit_chain.status(db.session):
+        state = chain["state"]
+        click.echo(f"{chain['name']}: intact from #{state.anchor_seq + 1} to #{state.last_seq}; "
+                   f"{chain['unsealed']} not sealed yet, each matching its hash")
+
+
+@audit_cli.command("prune")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days (default: the audit_retention_days setting).")
+def audit_prune(days):
+    """Delete sealed records older than the retention period; the rest stays verifiable."""
+    days = days or settings.get("audit_retention_days")
+    problems = _verify(seal=True)
+    if problems:
+        raise click.ClickException(f"refusing to prune a chain that does not verify: {problems[0]}")
+    deleted = audit_chain.prune(db.engine, days)
+    audit.log_event(CLI, "audit.prune", "AuditLog", None, None,
+                    {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
+    click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
+               f"{deleted['changes']} changes.")
+
+
+@audit_cli.command("export")
+@click.option("--kind", type=click.Choice(tuple(audit_export.COLUMNS)), default="requests")
+@click.option("--format", "fmt", type=click.Choice(audit_export.FORMATS), default="jsonl")
+@click.option("--since", type=click.DateTime(), default=None, help="UTC, e.g. 2024-05-01T00:00:00")
+@click.option("--until", type=click.DateTime(), default=None)
+@click.option("--output", "-o", type=click.File("w"), default="-")
+def audit_export_command(kind, fmt, since, until, output):
+    """Write a range of the audit trail as CSV or JSON Lines, streamed."""
+    filter_type = audit_query.RequestFilter if kind == "requests" else audit_query.ChangeFilter
+    for chunk in audit_export.export(kind, filter_type(since=since, until=until), fmt):
+        output.write(chunk)
+
+
+def _verify(seal: bool) -> list:
+    if seal:
+        audit_chain.seal(db.engine, wait=True)
+    problems = audit_verify.verify(db.engine)
+    audit_chain.record_verify(db.engine, problems)
+    return problems
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
+    app.cli.add_command(admins_cli)
+    app.cli.add_command(audit_cli)

@@ -1,5 +1,7 @@
-"""The admin UI under /admin: dashboard and setup guide here; tokens, custom fields,
-provisioning rules and the directory in the admin_* modules, on the same blueprint.
+"""The admin UI under /admin: the blueprint, its gate, the dashboard and the setup guide.
+
+Tokens, custom fields, provisioning rules and the directory live in the admin_* modules,
+on the same blueprint.
 
 Every view needs a signed-in person. Auditors read; any write is refused with 403 here,
 before the view runs, as well as by `admin_required` on each writing view.
@@ -26,6 +28,8 @@ from services import rules
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
+            "admin_settings": "admin.settings", "admin_directory": "admin.directory"}
 
 
 @bp.before_request
@@ -49,7 +53,14 @@ def navigation():
            ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide")]
     if "audit.index" in current_app.view_functions:
         nav.append(("audit.index", "Audit log"))
-    return {"nav": nav, "can_write": current_user.is_admin}
+    return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
+
+
+def _active() -> str | None:
+    """The menu entry of the page: its route module's main endpoint."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    module = getattr(view, "__module__", "")
+    return SECTIONS.get(module.rsplit(".", 1)[-1], request.endpoint)
 
 
 def actor():

@@ -24,8 +24,7 @@ from services import memberships
 def users_page():
     form, f = _filter()
     page = directory.users(f, _page_number()) if not form.errors else directory.Page([], 0, 1, 1)
-    return render_template("admin/directory_users.html", form=form, filter=f, page=page,
-                           states=dict(form.state.choices))
+    return render_template("admin/directory_users.html", form=form, filter=f, page=page)
 
 
 @bp.get("/directory/users.csv")

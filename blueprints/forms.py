@@ -63,7 +63,8 @@ class TokenForm(FlaskForm):
 
 _TYPE_LABELS = {"string": "String", "boolean": "Boolean", "integer": "Integer",
                 "decimal": "Decimal", "dateTime": "DateTime", "reference": "Reference (URI)"}
-FIELD_TYPES = [(t, _TYPE_LABELS.get(t, t)) for t in custom_fields.TYPES]
+# Choices as {value: label}: WTForms 3.3 deprecates lists of tuples.
+FIELD_TYPES = {t: _TYPE_LABELS.get(t, t) for t in custom_fields.TYPES}
 
 
 class CustomFieldForm(FlaskForm):
@@ -75,7 +76,8 @@ class CustomFieldForm(FlaskForm):
         description="The SCIM attribute name, e.g. costCode. It cannot be changed later.",
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )
-    type = SelectField("Type", choices=FIELD_TYPES, default="string")
+    type = SelectField("Type", choices=FIELD_TYPES, default="string",
+                       validators=[InputRequired("Choose a type.")])
     multi_valued = BooleanField("Multi-valued (a list of values)",
                                 description="Entra sends single values only to custom apps.")
     description = TextAreaField("Description", validators=[Length(max=1000)],
@@ -89,7 +91,7 @@ class DescriptionForm(FlaskForm):
 class RulesForm(FlaskForm):
     matching_attribute = RadioField(
         "Matching attribute (unique per user)",
-        choices=[("userName", "userName"), ("email", "Work email (unique)")],
+        choices={"userName": "userName", "email": "Work email (unique)"},
         validators=[InputRequired()])
     require_email = BooleanField("Require an email address (reject users without one)")
     seat_limit = IntegerField(
@@ -102,13 +104,13 @@ class RulesForm(FlaskForm):
         "externalId) updates and returns that user instead of 409")
     delete_mode = RadioField(
         "When Entra deletes a user",
-        choices=[("delete", "Delete the user"),
-                 ("deactivate", "Deactivate and hide the user (kept for the record)")],
+        choices={"delete": "Delete the user",
+                 "deactivate": "Deactivate and hide the user (kept for the record)"},
         validators=[InputRequired()])
     unknown_attributes = RadioField(
         "Attributes Rollcall does not know",
-        choices=[("ignore", "Ignore them and note them on the request log"),
-                 ("reject", "Reject the request with 400")],
+        choices={"ignore": "Ignore them and note them on the request log",
+                 "reject": "Reject the request with 400"},
         validators=[InputRequired()])
 
     def values(self) -> dict:
@@ -122,8 +124,8 @@ class RulesForm(FlaskForm):
         }
 
 
-STATE_CHOICES = [("", "Any state"), ("active", "Active"), ("inactive", "Inactive"),
-                 ("waiting", "Waiting for a seat"), ("hidden", "Hidden (deleted in Entra)")]
+STATE_CHOICES = {"": "Any state", "active": "Active", "inactive": "Inactive",
+                 "waiting": "Waiting for a seat", "hidden": "Hidden (deleted in Entra)"}
 
 
 class UserFilterForm(FlaskForm):

@@ -6,6 +6,8 @@ holds what every SCIM request shares.
 
 import hashlib
 import json
+import math
+import re
 import time
 import uuid
 
@@ -13,12 +15,17 @@ from flask import Blueprint
 from flask import current_app
 from flask import g
 from flask import request
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from extensions import limiter
 from models import utcnow
 from scim.errors import InvalidSyntax
+from scim.errors import InvalidValue
+from scim.errors import NotFound
 from scim.errors import SCIMError
+from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
 from services import requestlog
 from services import tokens
@@ -27,6 +34,7 @@ from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 
@@ -36,14 +44,58 @@ def _rate_key() -> str:
     return hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()[:32]
 
 
-limiter.limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key)(bp)
+def _authentication():
+    """The presented token checked once per request: TokenInfo, or the Unauthorized error.
+
+    The limiter asks before the blueprint's hook runs, so the answer is kept in the
+    WSGI environ (per request; `g` can outlive a request in tests and the CLI).
+    """
+    env = request.environ
+    if "rollcall.auth" not in env:
+        try:
+            env["rollcall.auth"] = tokens.authenticate(request.headers.get("Authorization"))
+        except Unauthorized as error:
+            env["rollcall.auth"] = error
+    return env["rollcall.auth"]
+
+
+def _authenticated() -> bool:
+    try:
+        return not isinstance(_authentication(), Unauthorized)
+    except Exception:  # database trouble: the hook below reports it, not the limiter
+        return False
+
+
+def _auth_failed(response) -> bool:
+    return response.status_code == 401
+
+
+limiter.limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
+              scope="scim-token")(bp)
+# Guessed tokens each get their own key above, so failures also count per client address.
+# Valid tokens are exempt: another client's failures never throttle Entra on a shared address.
+limiter.limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"], key_func=get_remote_address,
+              exempt_when=_authenticated, deduct_when=_auth_failed,
+              scope="scim-auth-failures")(bp)
+
+
+@bp.before_request
+def check_request():
+    # maxPayloadSize (RFC 7644 §3.7.4) bounds every SCIM body, not only /Bulk: Werkzeug
+    # answers 413 before reading past it, with or without a Content-Length.
+    limits = (current_app.config.get("MAX_CONTENT_LENGTH"), current_app.config["SCIM_MAX_PAYLOAD"])
+    request.max_content_length = min(limit for limit in limits if limit)
+    if _BAD_TEXT.search(request.path):
+        raise NotFound("no resource has such an id")  # and PostgreSQL cannot even look it up
 
 
 @bp.before_request
 def authenticate():
     # The app-level hook (blueprints/errors.py) has set g.request_id and g.started.
     g.token = None
-    info = tokens.authenticate(request.headers.get("Authorization"))
+    info = _authentication()
+    if isinstance(info, Unauthorized):
+        raise info
     g.token = info
     g.actor = Actor("token", str(info.id), info.name)
 
@@ -51,6 +103,8 @@ def authenticate():
 @bp.after_request
 def finish(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    if response.status_code in (204, 304):
+        response.headers.pop("Content-Type", None)  # no content, so no content type
     if response.mimetype == "application/json":
         response.mimetype = SCIM_JSON
     _log(response)
@@ -66,6 +120,28 @@ def scim_error(error: SCIMError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return http_error_response(error)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(error: RateLimitExceeded):
+    """429 with Retry-After in seconds, which Entra honours (entra-scim.md §13)."""
+    g.setdefault("request_id", str(uuid.uuid4()))  # the limiter runs before the id is set
+    retry_after = _retry_after()
+    detail = f"Too many requests ({error.description}); retry after {retry_after} seconds"
+    g.error = detail
+    response = error_response(TooManyRequests(detail))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _retry_after() -> int:
+    breached = limiter.current_limit
+    if breached is None:
+        return 1
+    try:
+        return max(1, math.ceil(breached.reset_at - time.time()))
+    except Exception:  # the storage went away between the check and now
+        return 1
 
 
 def error_response(error: SCIMError):
@@ -94,6 +170,7 @@ def json_body() -> dict:
     """The request body as a JSON object.
 
     :raise InvalidSyntax: for anything but a JSON object of reasonable nesting.
+    :raise InvalidValue: for strings no database column can hold (NUL, lone surrogates).
     """
     raw = request.get_data(cache=True)
     try:
@@ -104,6 +181,8 @@ def json_body() -> dict:
         raise InvalidSyntax("the request body must be a JSON object")
     if _depth(body) > MAX_DEPTH:
         raise InvalidSyntax(f"the request body nests deeper than {MAX_DEPTH} levels")
+    if _unstorable(body):
+        raise InvalidValue("strings must not contain NUL characters or unpaired surrogates")
     return body
 
 
@@ -115,6 +194,21 @@ def _depth(value, level: int = 1) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level)
     return level
+
+
+def _unstorable(value) -> bool:
+    """Whether any key or string holds NUL or a lone surrogate (escaped as u0000, ud800).
+
+    PostgreSQL rejects both in text and JSONB, and UTF-8 cannot encode a lone surrogate;
+    caught here they are a 400, not a 500 from the database (filter.parse does the same).
+    """
+    if isinstance(value, str):
+        return _BAD_TEXT.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 def base_url() -> str:
@@ -144,22 +238,30 @@ def _log(response) -> None:
         "token_id": token.id if token else None,
         "token_name": token.name if token else None,
         "token_prefix": token.prefix if token else None,
-        "client_ip": (request.remote_addr or "")[:64],
-        "user_agent": (request.user_agent.string or "")[:512],
-        "method": request.method,
-        "path": request.full_path.rstrip("?")[:2048],
+        "client_ip": _text(request.remote_addr or "", 64),
+        "user_agent": _text(request.user_agent.string or "", 512),
+        "method": _text(request.method, 10),
+        "path": _text(request.full_path.rstrip("?"), 2048),
         "status": response.status_code,
         "duration_ms": int((time.perf_counter() - started) * 1000),
         "resource_type": g.get("resource_type"),
-        "resource_id": g.get("resource_id"),
-        "error": (g.get("error") or None) and str(g.error)[:1024],
-        "notes": current_notes() or None,
+        "resource_id": _text(g.get("resource_id"), 36),
+        "error": _text(g.get("error") or None, 1024),
+        "notes": [_text(n, 1024) for n in current_notes()] or None,
     }
     requestlog.writer_for(current_app).record(row, row["token_id"])
 
 
+def _text(value, limit: int) -> str | None:
+    """Fit client-supplied text into its log column: no NUL, no lone surrogate, not too long."""
+    if value is None:
+        return None
+    return _BAD_TEXT.sub("\ufffd", str(value))[:limit]
+
+
 # Route modules attach to `bp`; imported last because they import it.
-from blueprints import scim_discovery  # noqa: E402,F401
-from blueprints import scim_users  # noqa: E402,F401
+from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
+from blueprints import scim_discovery  # noqa: E402,F401
 from blueprints import scim_groups  # noqa: E402,F401
+from blueprints import scim_users  # noqa: E402,F401

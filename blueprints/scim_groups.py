@@ -89,8 +89,8 @@ def _group_response(group, status=200, location=False):
     excluded = split(request.args.get("excludedAttributes"))
     body = _resources([group], attributes, excluded)[0]
     response = scim_response(body, status, groups.etag(group))
-    if location:
-        response.headers["Location"] = body["meta"]["location"]
+    if location:  # not body["meta"]: `attributes` may have projected meta away
+        response.headers["Location"] = f"{base_url()}/Groups/{group.id}"
     return response
 
 

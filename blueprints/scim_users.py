@@ -86,8 +86,8 @@ def _user_response(user, status=200, location=False):
     with_groups = _wants(rtype, "groups", attributes, excluded)
     body = project(serialize.users([user], base_url(), with_groups)[0], rtype, attributes, excluded)
     response = scim_response(body, status, users.etag(user))
-    if location:
-        response.headers["Location"] = body["meta"]["location"]
+    if location:  # not body["meta"]: `attributes` may have projected meta away
+        response.headers["Location"] = f"{base_url()}/Users/{user.id}"
     return response
 
 

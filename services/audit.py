@@ -1,27 +1,39 @@
 """Change records: who changed what, written in the same transaction as the change."""
 
 from models import ChangeRecord
+from models import utcnow
+from services import tx
+from services.audit_chain import content_hash
 from services.context import current_request_id
 
 REDACTED = "[redacted]"
-SECRET_KEYS = {"password", "secret", "token"}
+SECRET_KEYS = {"password", "secret", "token", "token_hash", "password_hash"}
 
 
 def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
            resource_name: str | None, changes: dict | None) -> ChangeRecord:
-    """Add a change record to the caller's transaction."""
-    entry = ChangeRecord(
-        request_id=current_request_id(),
-        actor_kind=actor.kind,
-        actor=actor.name,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        resource_name=resource_name,
-        changes=redact(changes) if changes else None,
-    )
+    """Add a change record to the caller's transaction, hashed for the audit chain."""
+    fields = {
+        "at": utcnow(),
+        "request_id": current_request_id(),
+        "actor_kind": actor.kind,
+        "actor": actor.name,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "resource_name": resource_name,
+        "changes": redact(changes) if changes else None,
+    }
+    entry = ChangeRecord(**fields, content_hash=content_hash("changes", fields))
     session.add(entry)
     return entry
+
+
+def log_event(actor, action: str, resource_type: str | None = None, resource_id: str | None = None,
+              resource_name: str | None = None, changes: dict | None = None) -> None:
+    """Record an event that changes nothing else (e.g. an audit prune), in its own transaction."""
+    with tx.write() as session:
+        record(session, actor, action, resource_type, resource_id, resource_name, changes)
 
 
 def redact(changes: dict) -> dict:
@@ -29,7 +41,8 @@ def redact(changes: dict) -> dict:
 
 
 def _secret(key: str) -> bool:
-    return key.rsplit(":", 1)[-1].lower() in SECRET_KEYS
+    last = key.replace(":", ".").rsplit(".", 1)[-1]
+    return last.lower() in SECRET_KEYS
 
 
 def diff(before: dict, after: dict, prefix: str = "") -> dict:

@@ -27,12 +27,6 @@ _REF = re.compile(r"^bulkId:(.+)$")
 log = logging.getLogger("rollcall")
 
 
-class Conflict(SCIMError):
-    """A bulkId reference cannot be resolved: circular, or its operation failed."""
-
-    status = 409
-
-
 @dataclass
 class _Operation:
     index: int
@@ -144,13 +138,14 @@ class _Run:
             if source is None:
                 return InvalidValue(f"bulkId {clip(ref)!r} is not defined in this request")
             if source.index in chain:
-                return Conflict(f"circular bulkId reference through {clip(ref)!r}")
+                # RFC 7644 §3.7.1 allows 409 Conflict where circular references stay unresolved.
+                return SCIMError(f"circular bulkId reference through {clip(ref)!r}", status=409)
             self.ensure(source, chain)
             if self.stopped():
                 return None
             if ref not in self.created:
-                return Conflict(f"bulkId {clip(ref)!r} was not created: "
-                                f"{source.result and source.result.get('status')}")
+                status = source.result and source.result.get("status")
+                return SCIMError(f"bulkId {clip(ref)!r} was not created ({status})", status=409)
         return None
 
     def execute(self, op: _Operation) -> tuple[dict | None, SCIMError | None]:

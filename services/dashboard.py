@@ -114,9 +114,10 @@ def last_change() -> ChangeRecord | None:
 def user_counts() -> dict:
     """Visible users by state, and users hidden by a soft DELETE, in one query."""
     visible = User.hidden.is_(False)
+    inactive = and_(visible, User.active.is_(False), User.seat_waiting.is_(False))
     row = db.session.execute(select(
         _count(and_(visible, User.active.is_(True))).label("active"),
-        _count(and_(visible, User.active.is_(False), User.seat_waiting.is_(False))).label("inactive"),
+        _count(inactive).label("inactive"),
         _count(and_(visible, User.seat_waiting.is_(True))).label("waiting"),
         _count(User.hidden.is_(True)).label("hidden"),
     )).one()

@@ -73,10 +73,13 @@ class Page:
 
 
 def paginate(stmt, page: int, per_page: int = PER_PAGE, scalars: bool = True) -> Page:
-    """Count and fetch one page of `stmt` (two queries, whatever the page size)."""
-    page = max(1, page)
+    """Count and fetch one page of `stmt` (two queries, whatever the page size).
+
+    A page past the end shows the last page.
+    """
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
     total = total.scalar() or 0
+    page = max(1, min(page, math.ceil(total / per_page)))
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items, total, page, per_page)

@@ -69,7 +69,8 @@ def members_of(group_ids: list[str], base_url: str) -> dict[str, list[dict]]:
     )
     users, groups = f"{base_url}/Users/", f"{base_url}/Groups/"
     out: dict[str, list[dict]] = {}
-    for group_id, user_id, member_group_id, user_name, group_name in db.session.execute(stmt):
+    rows = db.session.connection().execute(stmt)  # Core rows: no ORM loading for 100,000s
+    for group_id, user_id, member_group_id, user_name, group_name in rows:
         if user_id is not None:
             member = {"value": user_id, "$ref": users + user_id, "type": "User"}
             name = user_name

@@ -4,35 +4,52 @@ Rows (and token last-used times) go to a queue that a background thread drains i
 batches, so a read never waits for the database's write lock. `flush()` drains it
 now (tests, the viewer, shutdown). Rows still queued when a process is killed are
 lost; change records never are, as they commit with the change.
+
+Each row is hashed as it is written; the same thread seals the audit chains every few
+seconds (services/audit_chain.py), outside any request's transaction.
 """
 
 import atexit
 import logging
 import os
 import queue
+import re
 import threading
+import time
+from urllib.parse import unquote_plus
 
 from sqlalchemy import insert
 
 from models import RequestLog
 from models.engine import writing
+from services import audit_chain
 from services import tokens
 
 log = logging.getLogger(__name__)
 BATCH = 500
 INTERVAL = 0.2
+SEAL_INTERVAL = 5.0
+# Query parameters whose values never reach the log (SCIM sends credentials in headers,
+# but a misconfigured client may not).
+SECRET_PARAM = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", re.I)
 
 
 class Writer:
-    def __init__(self, engine, asynchronous: bool):
+    def __init__(self, engine, asynchronous: bool, enabled: bool = True,
+                 seal_interval: float | None = SEAL_INTERVAL):
         self.engine = engine
         self.asynchronous = asynchronous
+        self.enabled = enabled
+        self.seal_interval = seal_interval
+        self.sealed_at = 0.0
         self.queue: queue.Queue = queue.Queue()
         self.thread: threading.Thread | None = None
         self.pid = None
         self.lock = threading.Lock()
 
     def record(self, row: dict, token_id: int | None) -> None:
+        if not self.enabled:
+            return
         touch = token_id if token_id is not None and tokens.due_for_touch(token_id) else None
         if not self.asynchronous:
             self._write([(row, touch)])
@@ -57,38 +74,75 @@ class Writer:
 
     def _run(self) -> None:
         while True:
-            items = [self.queue.get()]
-            while len(items) < BATCH:
+            items = self._next_batch()
+            if items:
                 try:
-                    items.append(self.queue.get(timeout=INTERVAL if len(items) < 2 else 0.01))
-                except queue.Empty:
-                    break
+                    self._write(items)
+                except Exception:  # a logging failure must never take the app down
+                    log.exception("could not write %d request-log rows", len(items))
+                finally:
+                    for _ in items:
+                        self.queue.task_done()
+            self._maybe_seal()
+
+    def _next_batch(self) -> list:
+        try:
+            items = [self.queue.get(timeout=self.seal_interval or None)]
+        except queue.Empty:
+            return []
+        while len(items) < BATCH:
             try:
-                self._write(items)
-            except Exception:  # a logging failure must never take the app down
-                log.exception("could not write %d request-log rows", len(items))
-            finally:
-                for _ in items:
-                    self.queue.task_done()
+                items.append(self.queue.get(timeout=INTERVAL if len(items) < 2 else 0.01))
+            except queue.Empty:
+                break
+        return items
+
+    def _maybe_seal(self) -> None:
+        """Seal the audit chains every few seconds; a process that finds the lock taken skips."""
+        now = time.monotonic()
+        if not self.seal_interval or now - self.sealed_at < self.seal_interval:
+            return
+        self.sealed_at = now
+        try:
+            audit_chain.seal(self.engine)
+        except Exception:
+            log.exception("could not seal the audit chains")
 
     def _write(self, items) -> None:
-        rows = [row for row, _ in items]
+        rows = [_columns(row) for row, _ in items]
         touched = {row["token_id"]: row["at"] for row, touch in items if touch is not None}
         with writing(self.engine.dialect.name), self.engine.begin() as conn:
-            conn.execute(insert(RequestLog), [_columns(r) for r in rows])
+            conn.execute(insert(RequestLog), rows)
             if touched:
                 tokens.touch(conn, touched)
 
 
 def _columns(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "token_id"}
+    out = {k: v for k, v in row.items() if k != "token_id"}
+    out["path"] = _readable(out["path"])
+    out["status_class"] = out["status"] // 100
+    out["content_hash"] = audit_chain.content_hash("requests", out)
+    return out
+
+
+def _readable(full_path: str) -> str:
+    """The query decoded (auditors search for `bjensen@x`, not `bjensen%40x`), secrets masked."""
+    path, sep, query = _mask(full_path).partition("?")
+    # %00 decodes to NUL, which PostgreSQL text cannot hold.
+    return _mask(path + sep + unquote_plus(query)).replace("\x00", "\ufffd")[:2048]
+
+
+def _mask(path: str) -> str:
+    return SECRET_PARAM.sub(r"\1[redacted]", path)
 
 
 def init_app(app) -> Writer:
     from models import db
 
     with app.app_context():
-        writer = Writer(db.engine, app.config["REQUEST_LOG_ASYNC"])
+        writer = Writer(db.engine, app.config["REQUEST_LOG_ASYNC"],
+                        enabled=app.config.get("REQUEST_LOG_ENABLED", True),
+                        seal_interval=app.config.get("AUDIT_SEAL_INTERVAL", SEAL_INTERVAL))
     app.extensions["rollcall_request_log"] = writer
     atexit.register(writer.flush)
     return writer

@@ -4,6 +4,10 @@ from contextlib import contextmanager
 
 from models import db
 from models.engine import writing
+from services import column_lengths
+
+# Once per process: every flush of every session checks string lengths (see the module).
+column_lengths.install()
 
 
 @contextmanager

@@ -1,0 +1,170 @@
+"""The audit viewer under /admin/audit: requests, changes, detail, charts, chain state, export.
+
+Admins and auditors read it; it has no route that writes. Each page first flushes the
+request log so that a request made a moment ago shows up.
+"""
+
+import json
+from datetime import UTC
+from datetime import datetime
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from blueprints.access import reader_required
+from models import db
+from services import audit_chain
+from services import audit_export
+from services import audit_query
+from services import requestlog
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+# Directory pages, by the endpoint names the admin UI has used for them.
+RESOURCE_PAGES = {"User": (("admin.user_page", "user_id"), ("admin.user", "user_id")),
+                  "Group": (("admin.group_page", "group_id"), ("admin.group", "group_id"))}
+
+
+@bp.before_request
+@reader_required
+def gate():
+    if getattr(current_user, "must_change_password", False):
+        return redirect(url_for("auth.password"))
+    requestlog.writer_for(current_app).flush()
+    return None
+
+
+@bp.get("/")
+def index():
+    f, errors = _request_filter()
+    page = audit_query.requests(f, *_cursor())
+    return render_template("audit/index.html", f=f, errors=errors, page=page,
+                           chains=audit_chain.status(db.session), choices=_choices())
+
+
+@bp.get("/changes")
+def changes():
+    f, errors = _change_filter()
+    page = audit_query.changes(f, *_cursor())
+    return render_template("audit/changes.html", f=f, errors=errors, page=page)
+
+
+@bp.get("/requests/<int:record_id>")
+def request_detail(record_id):
+    row, made = audit_query.request_detail(record_id)
+    return render_template("audit/request.html", row=row or abort(404), changes=made)
+
+
+@bp.get("/changes/<int:record_id>")
+def change_detail(record_id):
+    change, origin = audit_query.change_detail(record_id)
+    return render_template("audit/change.html", change=change or abort(404), origin=origin)
+
+
+@bp.get("/charts")
+def charts():
+    return render_template("audit/charts.html", day=audit_query.hourly(24),
+                           week=audit_query.hourly(24 * 7))
+
+
+@bp.get("/chain")
+def chain():
+    return render_template("audit/chain.html", chains=audit_chain.status(db.session))
+
+
+@bp.get("/export.<fmt>")
+def export(fmt):
+    kind = request.args.get("kind", "requests")
+    if fmt not in audit_export.FORMATS or kind not in audit_export.COLUMNS:
+        abort(404)
+    f, _ = _request_filter() if kind == "requests" else _change_filter()
+    body = stream_with_context(audit_export.export(kind, f, fmt))
+    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    response = Response(body, mimetype=mimetype)
+    name = f"rollcall-{kind}-{datetime.now(UTC):%Y%m%d-%H%M}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_global("audit_timeline")
+def timeline(resource_type: str, resource_id: str, limit: int = 20):
+    """For directory pages: `{% include "audit/_timeline.html" %}` calls this."""
+    requestlog.writer_for(current_app).flush()
+    return audit_query.timeline(resource_type, resource_id, limit)
+
+
+@bp.app_template_global("audit_resource_url")
+def resource_url(resource_type: str | None, resource_id: str | None) -> str | None:
+    for endpoint, argument in RESOURCE_PAGES.get(resource_type or "", ()):
+        if resource_id and endpoint in current_app.view_functions:
+            return url_for(endpoint, **{argument: resource_id})
+    return None
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value):
+    if value is None:
+        return Markup('<span class="muted">none</span>')
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _cursor() -> tuple[int | None, int | None]:
+    return (request.args.get("before", type=int), request.args.get("after", type=int))
+
+
+def _choices() -> dict:
+    return {"status": audit_query.STATUS_CLASSES, "method": audit_query.METHODS,
+            "resource_type": audit_query.RESOURCE_TYPES}
+
+
+def _request_filter() -> tuple[audit_query.RequestFilter, list]:
+    args, errors = request.args, []
+    status = args.get("status", type=int)
+    f = audit_query.RequestFilter(
+        since=_when("since", errors), until=_when("until", errors),
+        status=status if status in audit_query.STATUS_CLASSES else None,
+        method=_one_of(args.get("method", ""), audit_query.METHODS),
+        resource_type=_one_of(args.get("resource_type", ""), audit_query.RESOURCE_TYPES),
+        token=args.get("token", "").strip()[:100], q=args.get("q", "").strip()[:200])
+    return f, errors
+
+
+def _change_filter() -> tuple[audit_query.ChangeFilter, list]:
+    args, errors = request.args, []
+    f = audit_query.ChangeFilter(
+        since=_when("since", errors), until=_when("until", errors),
+        actor=args.get("actor", "").strip()[:200], action=args.get("action", "").strip()[:64],
+        resource_type=args.get("resource_type", "").strip()[:32],
+        q=args.get("q", "").strip()[:200])
+    return f, errors
+
+
+def _one_of(value: str, allowed) -> str:
+    return value if value in allowed else ""
+
+
+def _when(name: str, errors: list) -> datetime | None:
+    """A UTC time from a datetime-local input (2024-05-01T13:00) or an ISO timestamp."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        errors.append(f"{name}: {value!r} is not a date and time (use 2024-05-01T13:00)")
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=None)

@@ -1,0 +1,105 @@
+"""Structured logs: one JSON object per line on stderr, each with the request id.
+
+Log collectors (journald, Docker, Loki, CloudWatch) parse these without a grok pattern.
+Nothing here logs headers or bodies; a redacting filter also scrubs anything that looks
+like a bearer token or a password from messages and tracebacks, in case a library or a
+future log line lets one through.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+
+from flask import Flask
+from flask import g
+from flask import request
+
+from services.context import current_request_id
+
+# The loggers of our own code; alembic's fileConfig disables loggers that exist when a
+# migration runs in-process (tests, `flask db upgrade` before serving), so re-enable them.
+OWN_LOGGERS = ("rollcall", "rollcall.request", "services", "app")
+_SECRETS = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',}]+"), r"\1 [redacted]"),
+    (re.compile(r"rcscim_[A-Za-z0-9_-]+"), "rcscim_[redacted]"),
+    (re.compile(r"(?i)([\"']?(?:password|passwd|secret|authorization)[\"']?\s*[:=]\s*)"
+                r"(\"[^\"]*\"|'[^']*'|[^\s,}]+)"), r"\1[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "request_id": getattr(record, "request_id", None) or current_request_id(),
+        }
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+JsonFormatter.converter = time.gmtime
+
+
+class StderrHandler(logging.StreamHandler):
+    """Write to the current sys.stderr (test runners and gunicorn swap it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def init_app(app: Flask) -> None:
+    level = app.config.get("LOG_LEVEL", "INFO")
+    root = logging.getLogger()
+    if not any(isinstance(h, StderrHandler) for h in root.handlers):
+        root.addHandler(StderrHandler())
+    for name in OWN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.disabled = False
+        logger.setLevel(level)
+    if app.config.get("LOG_REQUESTS", True):
+        app.before_request(_start)
+        app.after_request(_log_request)
+
+
+def _start():
+    g.setdefault("log_started", time.perf_counter())
+
+
+def _log_request(response):
+    """One line per request: no query string (filters hold personal data), no headers."""
+    started = g.pop("log_started", None) or time.perf_counter()
+    token = g.get("token")
+    fields = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "remote_addr": request.remote_addr,
+        "token": token.name if token else None,
+    }
+    logging.getLogger("rollcall.request").info(
+        "%s %s %s", request.method, request.path, response.status_code,
+        extra={"fields": fields, "request_id": g.get("request_id")})
+    return response
