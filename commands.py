@@ -3,6 +3,8 @@
 Operators script these, so their forms and outputs are kept stable.
 """
 
+import sys
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -158,7 +160,7 @@ def ensure_first_admin():
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 

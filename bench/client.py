@@ -68,13 +68,15 @@ def replay(base_url: str, token: str | None, requests: list, concurrency: int,
     """Send the requests round-robin from `concurrency` processes for `duration` seconds."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
+    if len(requests) < concurrency:
+        requests = list(requests) * concurrency
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [ctx.Process(target=_worker, args=(base_url, token, requests[k::concurrency],
                                                 duration, out)) for k in range(concurrency)]
     began = time.perf_counter()
     for p in procs:
         p.start()
-    results = [out.get() for _ in procs]
+    results = [out.get(timeout=duration + 120) for _ in procs]
     elapsed = time.perf_counter() - began
     for p in procs:
         p.join()

@@ -49,6 +49,14 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / TICK
+
+
 def write_requests(requests: list, path: str) -> None:
     with open(path, "w") as f:
         for method, target, body in requests:
@@ -61,27 +69,37 @@ def measure(base_url: str, token: str | None, requests: list, concurrency: int,
     """Replay `requests` (cycling) at `concurrency` for `duration` s; stats with CPU shares."""
     pids = process_tree(server_pid) if server_pid else []
     server_before = cpu_seconds(pids)
+    machine_before = machine_busy_seconds()
     began = time.perf_counter()
     if tool == "wrk":
         stats = _wrk(base_url, token, requests, concurrency, duration)
     else:
         stats = client.replay(base_url, token, requests, concurrency, duration)
     wall = time.perf_counter() - began
-    stats["server_cpu_pct"] = 100 * (cpu_seconds(pids) - server_before) / wall if pids else None
+    server_cpu = cpu_seconds(pids) - server_before
+    stats["server_cpu_pct"] = 100 * server_cpu / wall if pids else None
+    # Server CPU per request: steadier than throughput when other jobs share the cores.
+    stats["cpu_ms_per_request"] = (1000 * server_cpu / stats["requests"]
+                                   if pids and stats["requests"] else None)
     stats["client_cpu_pct"] = 100 * stats.pop("client_cpu_s") / wall
+    # CPU used by anything else on the machine (other jobs): a noisy neighbour shows here.
+    busy = 100 * (machine_busy_seconds() - machine_before) / wall
+    stats["other_cpu_pct"] = max(0.0, busy - (stats["server_cpu_pct"] or 0)
+                                 - stats["client_cpu_pct"])
     stats["tool"] = tool
     return stats
 
 
 def _wrk(base_url, token, requests, concurrency, duration) -> dict:
-    threads = min(concurrency, 2)  # 2 cores: more client threads only steal the server's CPU
+    threads = min(concurrency, 2)
+    seconds = max(1, round(duration))  # wrk takes whole seconds  # 2 cores: more client threads only steal the server's CPU
     with tempfile.NamedTemporaryFile("w", suffix=".req", delete=False) as f:
         path = f.name
     try:
         write_requests(requests, path)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration:g}s",
+            ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s",
              "--timeout", "60s", "-s", LUA, base_url, "--", path, str(threads), token or "-"],
             capture_output=True, text=True, check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

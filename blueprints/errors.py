@@ -19,6 +19,7 @@ from services.context import set_request_id
 from services.context import start_notes
 
 log = logging.getLogger("rollcall")
+PER_REQUEST = ("request_id", "started", "error", "resource_type", "resource_id", "token", "actor")
 
 
 def _is_scim() -> bool:
@@ -39,6 +40,9 @@ def register(app) -> None:
         # End the request's transaction even when an outer app context lives on (tests,
         # CLI), so a later read does not see a stale snapshot.
         db.session.remove()
+        # Such an outer context also keeps `g`: forget this request's id, error and resource.
+        for key in PER_REQUEST:
+            g.pop(key, None)
 
     @app.after_request
     def log_unrouted(response):

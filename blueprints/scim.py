@@ -24,6 +24,7 @@ from models import utcnow
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import NotFound
+from scim.errors import PayloadTooLarge
 from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
@@ -156,6 +157,9 @@ def error_response(error: SCIMError):
 def http_error_response(error: HTTPException):
     """Routing errors, 405 and 413 as SCIM error bodies, keeping headers such as Allow."""
     scim = SCIMError(error.description or error.name, status=error.code or 500)
+    if error.code == 413 and request.max_content_length:
+        scim = PayloadTooLarge(f"the request body is larger than maxPayloadSize "
+                               f"({request.max_content_length} bytes)")
     if error.code == 401:
         scim = Unauthorized(error.description)
     response = error_response(scim)

@@ -133,14 +133,14 @@ def _named(q: str):
     ).scalar_subquery()
 
 
-def requests(f: RequestFilter, before=None, after=None, limit: int = PER_PAGE) -> Page:
+def requests(f: RequestFilter, before=None, after=None, limit: int | None = None) -> Page:
     """One page of the request log, newest first."""
-    return _page(RequestLog, request_conditions(f), before, after, limit)
+    return _page(RequestLog, request_conditions(f), before, after, limit or PER_PAGE)
 
 
-def changes(f: ChangeFilter, before=None, after=None, limit: int = PER_PAGE) -> Page:
+def changes(f: ChangeFilter, before=None, after=None, limit: int | None = None) -> Page:
     """One page of change records, newest first."""
-    return _page(ChangeRecord, change_conditions(f), before, after, limit)
+    return _page(ChangeRecord, change_conditions(f), before, after, limit or PER_PAGE)
 
 
 def _page(model, conditions: list, before, after, limit: int) -> Page:

@@ -99,12 +99,12 @@ def _schema_targets(attributes, prefix: str):
 def _multi_targets(attribute):
     """`emails[type eq "work"].value`: one row per canonical type and writable sub-attribute."""
     type_sub = attribute.sub("type")
+    # Without canonical types (roles) there is no `[type eq …]` target to type into Entra.
     types = type_sub.canonical_values if type_sub else ()
     subs = [s for s in attribute.sub_attributes if s.name not in ("type", "primary", "display")]
-    for kind in types or ("",):
-        selector = f'[type eq "{kind}"]' if kind else '[primary eq "True"]'
+    for kind in types:
         for sub in subs:
-            yield _row(f"{attribute.name}{selector}.{sub.name}", sub.type,
+            yield _row(f'{attribute.name}[type eq "{kind}"].{sub.name}', sub.type,
                        f"{attribute.description} {sub.description}".strip())
 
 

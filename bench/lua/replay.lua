@@ -18,9 +18,11 @@ function init(args)
   local with_body = {["Authorization"] = "Bearer " .. token,
                      ["Content-Type"] = "application/scim+json; charset=utf-8"}
   reqs, idx, bad, sample = {}, 0, 0, ""
-  local n = 0
-  for line in io.lines(file) do
-    if n % nthreads == tid then
+  local lines = {}
+  for line in io.lines(file) do lines[#lines + 1] = line end
+  if #lines < nthreads then nthreads = 1 end  -- too few to share: every thread takes all
+  for n, line in ipairs(lines) do
+    if (n - 1) % nthreads == tid % nthreads then
       local method, path, body = line:match("^(%u+)\t([^\t]+)\t?(.*)$")
       if body == "" then
         reqs[#reqs + 1] = wrk.format(method, path, headers)
@@ -28,7 +30,6 @@ function init(args)
         reqs[#reqs + 1] = wrk.format(method, path, with_body, body)
       end
     end
-    n = n + 1
   end
 end
 

@@ -3,15 +3,15 @@
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD
-from conftest import make_account
-from conftest import page
-from conftest import sign_in
 from models import AdminUser
 from models import ChangeRecord
 from models import db
 from services import admins
 from services.actor import CLI
+from tests.admin.helpers import PASSWORD
+from tests.admin.helpers import make_account
+from tests.admin.helpers import page
+from tests.admin.helpers import sign_in
 
 
 def records(action):

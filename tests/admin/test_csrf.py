@@ -2,14 +2,14 @@
 
 import pytest
 
-from conftest import PASSWORD
-from conftest import counts
-from conftest import csrf_from
-from conftest import make_account
-from conftest import page
 from services import custom_fields
 from services import tokens
 from services.actor import CLI
+from tests.admin.helpers import PASSWORD
+from tests.admin.helpers import counts
+from tests.admin.helpers import csrf_from
+from tests.admin.helpers import make_account
+from tests.admin.helpers import page
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from conftest import page
 from models import ChangeRecord
 from models import db
 from services import custom_fields
 from services.actor import CLI
+from tests.admin.helpers import page
 
 URN = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
 

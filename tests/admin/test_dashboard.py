@@ -7,9 +7,6 @@ from flask import Blueprint
 from flask import url_for
 from sqlalchemy import update
 
-from conftest import make_account
-from conftest import page
-from conftest import sign_in
 from models import ApiToken
 from models import RequestLog
 from models import db
@@ -18,6 +15,9 @@ from services import dashboard
 from services import rules
 from services import tokens
 from services.actor import CLI
+from tests.admin.helpers import make_account
+from tests.admin.helpers import page
+from tests.admin.helpers import sign_in
 
 
 def expire_in(name, delta):

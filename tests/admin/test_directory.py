@@ -1,5 +1,7 @@
-"""The read-only directory: search, filters, paging, a user's and a group's page, the
-breakdown, and the CSV export, with a fixed number of queries per page."""
+"""The read-only directory: search, filters, paging, pages, breakdown and CSV export.
+
+Pages run a fixed number of queries, whatever their size.
+"""
 
 import csv
 import io
@@ -8,11 +10,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from conftest import page
 from models import db
 from services import custom_fields
 from services import rules
 from services.actor import CLI
+from tests.admin.helpers import page
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from conftest import counts
-from conftest import page
 from services import custom_fields
 from services import tokens
 from services.actor import CLI
+from tests.admin.helpers import counts
+from tests.admin.helpers import page
 
 # Per-person routes under /auth that every signed-in role may post to.
 SELF_SERVICE = {"auth.login", "auth.logout", "auth.password"}

@@ -5,10 +5,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import page
 from models import ChangeRecord
 from models import db
 from services import settings
+from tests.admin.helpers import page
 
 VALID = {"matching_attribute": "email", "require_email": "y", "seat_limit": "25",
          "link_on_create": "y", "delete_mode": "deactivate", "unknown_attributes": "reject"}

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from conftest import make_account
-from conftest import page
-from conftest import sign_in
 from models import ChangeRecord
 from models import db
+from tests.admin.helpers import make_account
+from tests.admin.helpers import page
+from tests.admin.helpers import sign_in
 
 
 @pytest.fixture

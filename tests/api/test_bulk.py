@@ -49,12 +49,15 @@ def test_bulk_ids_resolve_in_members_manager_and_paths_forward_too(scim):
         {"method": "PATCH", "path": "/Users/bulkId:worker", "data": {
             "schemas": [PATCH_OP],
             "Operations": [{"op": "replace", "path": "title", "value": "Engineer"}]}},
+        {"method": "PATCH", "path": "/Groups/bulkId:team", "data": {
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Team 2"}]}},
     ))
     assert body["schemas"] == [BULK_RESPONSE]
     results = body["Operations"]
     assert [(r["method"], r.get("bulkId"), r["status"]) for r in results] == [
         ("POST", "team", "201"), ("POST", "worker", "201"), ("POST", "boss", "201"),
-        ("PATCH", None, "200")]
+        ("PATCH", None, "200"), ("PATCH", None, "200")]
     boss, = find(scim, "Users", 'userName eq "boss@example.com"')
     worker, = find(scim, "Users", 'userName eq "worker@example.com"')
     assert results[2]["location"] == boss["meta"]["location"]
@@ -63,6 +66,7 @@ def test_bulk_ids_resolve_in_members_manager_and_paths_forward_too(scim):
     assert worker["title"] == "Engineer"
     team = scim.get(results[0]["location"].removeprefix("http://localhost")).get_json()
     assert sorted(m["value"] for m in team["members"]) == sorted([boss["id"], worker["id"]])
+    assert team["displayName"] == "Team 2" and results[4]["version"] == 'W/"2"'
 
 
 def test_put_and_delete_by_path(scim, make_user):
@@ -132,29 +136,37 @@ def test_reference_problems_fail_only_their_operations(scim):
     assert scim.get("Groups").get_json()["totalResults"] == 0
 
 
-@pytest.mark.parametrize("operation, status", [
-    ({"method": "GET", "path": "/Users"}, "400"),
-    ({"method": "POST", "path": "/Users", "data": {"userName": "x"}}, "400"),  # no bulkId
-    ({"method": "POST", "path": "/Widgets", "bulkId": "w", "data": {}}, "400"),
-    ({"method": "PATCH", "path": "/Users", "data": {}}, "400"),
-    ({"method": "PUT", "path": "/Groups/nope", "data": {"displayName": "x"}}, "404"),
-    ({"method": "POST", "path": "/Groups", "bulkId": "n", "data": "not an object"}, "400"),
-], ids=["method", "bulkId", "resource", "id missing", "not found", "data"])
-def test_bad_operations_fail_alone(scim, operation, status):
-    body = run(scim, bulk(operation, new_user("ok", "ok@example.com")))
-    assert [r["status"] for r in body["Operations"]] == [status, "201"]
-    assert body["Operations"][0]["response"]["status"] == status
+BAD_OPERATIONS = {
+    "method": ({"method": "GET", "path": "/Users"}, "400"),
+    "no bulkId": ({"method": "POST", "path": "/Users", "data": {"userName": "x"}}, "400"),
+    "resource": ({"method": "POST", "path": "/Widgets", "bulkId": "w", "data": {}}, "400"),
+    "id missing": ({"method": "PATCH", "path": "/Users", "data": {}}, "400"),
+    "not found": ({"method": "PUT", "path": "/Groups/nope", "data": {"displayName": "x"}}, "404"),
+    "data": ({"method": "POST", "path": "/Groups", "bulkId": "n", "data": "not an object"},
+             "400"),
+}
 
 
-@pytest.mark.parametrize("body", [
-    {"Operations": [new_user("a", "a@example.com")]},
-    bulk(),
-    bulk(new_user("a", "a@example.com"), new_user("a", "b@example.com")),
-    bulk(new_user("a", "a@example.com"), failOnErrors=0),
-], ids=["no schemas", "no operations", "duplicate bulkId", "failOnErrors"])
-def test_malformed_requests_are_rejected_whole(scim, body):
-    response = scim.post("Bulk", body)
-    assert response.status_code == 400
+def test_bad_operations_fail_alone(scim):
+    for number, (name, (operation, status)) in enumerate(BAD_OPERATIONS.items()):
+        body = run(scim, bulk(operation, new_user("ok", f"ok{number}@example.com")))
+        assert [r["status"] for r in body["Operations"]] == [status, "201"], name
+        assert body["Operations"][0]["response"]["status"] == status, name
+
+
+MALFORMED = {
+    "no schemas": {"Operations": [new_user("a", "a@example.com")]},
+    "no operations": bulk(),
+    "duplicate bulkId": bulk(new_user("a", "a@example.com"), new_user("a", "b@example.com")),
+    "failOnErrors": bulk(new_user("a", "a@example.com"), failOnErrors=0),
+    "not an object": ["a list"],
+}
+
+
+def test_malformed_requests_are_rejected_whole(scim):
+    for name, body in MALFORMED.items():
+        response = scim.post("Bulk", body)
+        assert response.status_code == 400, name
     assert scim.get("Users").get_json()["totalResults"] == 0
 
 

@@ -5,23 +5,24 @@ Each thread has its own test client and app context, so its own database session
 
 import threading
 
-from conftest import ScimClient
-
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 THREADS = 8
 PER_THREAD = 5
 
 
-def run_together(app, token, jobs):
-    """Run each job(scim) in its own thread, released at once; returns their results."""
+def run_together(app, token, scim, jobs):
+    """Run each job(client) in its own thread, released at once; returns their results.
+
+    Each thread gets a client of the `scim` fixture's kind with its own test client.
+    """
     barrier = threading.Barrier(len(jobs))
     results = [None] * len(jobs)
 
     def worker(index, job):
         with app.app_context():
-            scim = ScimClient(app.test_client(), token)
+            client = type(scim)(app.test_client(), token)
             barrier.wait()
-            results[index] = job(scim)
+            results[index] = job(client)
 
     threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
     for thread in threads:
@@ -46,7 +47,7 @@ def test_concurrent_member_adds_lose_nothing(app, token, scim, make_user):
             return statuses
         return job
 
-    results = run_together(app, token, [adder(ids) for ids in batches])
+    results = run_together(app, token, scim, [adder(ids) for ids in batches])
 
     assert results == [[204] * PER_THREAD] * THREADS
     body = scim.get(f"Groups/{group}").get_json()
@@ -59,7 +60,7 @@ def test_concurrent_creates_of_one_name_give_one_group(app, token, scim):
     def create(client):
         return client.post("Groups", {"displayName": "Only One"}).status_code
 
-    results = run_together(app, token, [create] * 4)
+    results = run_together(app, token, scim, [create] * 4)
 
     assert sorted(results) == [201, 409, 409, 409]
     listing = scim.get('Groups?filter=displayName eq "only one"').get_json()

@@ -59,6 +59,17 @@ def rows():
 
 
 @pytest.fixture
+def get():
+    """One row by primary key, read afresh (CLI commands commit on other connections)."""
+
+    def get(model, key):
+        db.session.rollback()
+        return db.session.get(model, key)
+
+    return get
+
+
+@pytest.fixture
 def count():
     def count(model, *conditions):
         db.session.rollback()

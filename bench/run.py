@@ -1,0 +1,233 @@
+"""Benchmark Rollcall against a minimal app on the same stack, in one command.
+
+    .venv/bin/python -m bench.run                 # SQLite, 100,000 users (≈ 10 minutes)
+    .venv/bin/python -m bench.run --quick         # SQLite, 10,000 users (≈ 2 minutes)
+    .venv/bin/python -m bench.run --database-url postgresql+psycopg://postgres@127.0.0.1/rc_bench
+    .venv/bin/python -m bench.run --scale 10000,1000000   # lookup p99 as the directory grows
+
+It makes a fresh database, seeds it (bench/seed.py), starts Rollcall and the baseline
+(bench/baseline.py) under gunicorn with gunicorn.conf.py on free ports, measures every
+case at concurrency 1 and 8 with wrk (or bench/client.py), stops both servers and writes
+results.json and results.md under bench/results/<run>/. See bench/README.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import time
+
+from bench import database
+from bench import loadgen
+from bench import membership
+from bench import payloads
+from bench import report
+from bench import seed
+from bench.scenarios import Plan
+from bench.servers import ROOT
+from bench.servers import Server
+
+RESULTS = os.path.join(ROOT, "bench", "results")
+MIN_REQUESTS = 40
+MAX_DURATION = 20.0
+
+
+class Bench:
+    """Measures cases against the two servers and keeps the results."""
+
+    def __init__(self, args, token: str, rollcall: Server, baseline: Server, plan: Plan):
+        self.args, self.token, self.plan = args, token, plan
+        self.servers = {"rollcall": rollcall, "baseline": baseline}
+        self.cases: list[dict] = []
+
+    def case(self, name: str, app: str, make, c: int, stateful: bool = False,
+             baseline: str | None = None, records: int = 1, warm_n: int = 400, **extra) -> dict:
+        """Warm up, then measure `make`'s requests at concurrency c for the set duration."""
+        server, args = self.servers[app], self.args
+        warm = loadgen.measure(server.url, self.token, make(warm_n), c, args.warmup,
+                               server.pid, args.client)
+        # Slow cases run longer, so that every figure rests on at least MIN_REQUESTS.
+        duration = min(MAX_DURATION, max(args.duration, MIN_REQUESTS / max(warm["rps"], 0.5)))
+        requests = make(int(warm["rps"] * duration * 1.8) + 50 if stateful else None)
+        stats = loadgen.measure(server.url, self.token, requests, c, duration, server.pid,
+                                args.client)
+        stats.update(case=name, app=app, c=c, baseline=baseline, records_per_request=records,
+                     records_per_s=stats["rps"] * records, **extra)
+        # A stateful case that ran out of fresh requests repeated some: its figure is void.
+        stats["wrapped"] = stateful and stats["requests"] > len(requests)
+        if baseline:
+            base = self.find(baseline, c)
+            stats["ratio"] = stats["rps"] / base["rps"] if base and base["rps"] else None
+            mine, theirs = stats["cpu_ms_per_request"], base and base["cpu_ms_per_request"]
+            stats["cpu_ratio"] = theirs / mine if mine and theirs else None
+        self.cases.append(stats)
+        print(report.line(stats), flush=True)
+        return stats
+
+    def find(self, name: str, c: int) -> dict | None:
+        return next((x for x in reversed(self.cases) if x["case"] == name and x["c"] == c), None)
+
+
+def run_cases(bench: Bench, args, groups: dict) -> None:
+    plan, n = bench.plan, args.users
+    positions = {"first": 1, "middle": n // 2, "last": max(1, n - 100 * 100 + 1)}
+    for c in args.concurrency:
+        bench.case("select", "baseline", plan.selects, c)
+        bench.case("lookup", "rollcall", plan.lookups, c, baseline="select")
+        bench.case("get", "rollcall", plan.gets, c, baseline="select")
+        for label, name in (("small", groups["small_names"]), ("big", [groups["big_name"]])):
+            bench.case(f"group_read_{label}", "rollcall", plan.group_reads(name), c,
+                       baseline="select", members=groups[f"{label}_members"])
+        bench.case("update", "baseline", plan.updates, c, stateful=True)
+        bench.case("patch_replace", "rollcall", plan.patches, c, stateful=True, baseline="update")
+        bench.case("deactivate", "rollcall", plan.deactivations, c, stateful=True,
+                   baseline="update")
+        bench.case("create", "rollcall", plan.creates, c, stateful=True, baseline="update")
+        bench.case("bulk_50", "rollcall", plan.bulks, c, stateful=True, baseline="update",
+                   records=50, warm_n=20)
+        for label in ("small", "big"):
+            bench.case(f"member_add_{label}", "rollcall", plan.member_adds(groups[f"{label}_add"]),
+                       c, stateful=True, baseline="update", members=groups[f"{label}_members"])
+        for label, start in positions.items():
+            bench.case(f"page_base_{label}", "baseline", plan.base_pages(start), c)
+            bench.case(f"page_{label}", "rollcall", plan.pages(start), c,
+                       baseline=f"page_base_{label}", start_index=start)
+
+
+def prepare_groups(bench: Bench, args) -> tuple[dict, list]:
+    """Small groups, the growth sequences (c=1 to the big size, c=8 to 10,000)."""
+    url, token = bench.servers["rollcall"].url, bench.token
+    small = [f"bench-small-{k:02d}" for k in range(20)]
+    for k, name in enumerate(small):
+        membership.create_group(url, token, name,
+                                [payloads.user_id(i) for i in range(k * 100, k * 100 + 100)])
+    growth = []
+    for size, c in ((args.group_size, 1), (min(10_000, args.group_size), 8)):
+        stats = membership.grow(url, token, f"bench-grow-c{c}", size, c)
+        growth.append(stats)
+        print(report.growth_line(stats), flush=True)
+    big = growth[0]["group_id"]
+    small_add = membership.create_group(url, token, "bench-add-small",
+                                        [payloads.user_id(i) for i in range(100)])
+    return {"small_names": small, "small_members": 100, "big_name": "bench-grow-c1",
+            "big_members": args.group_size, "small_add": small_add, "big_add": big}, growth
+
+
+def calibrate(bench: Bench, args) -> list:
+    """The generator against the trivial route: wrk and the Python client, c=1 and c=8."""
+    tools = ["wrk", "python"] if loadgen.have_wrk() else ["python"]
+    out = []
+    for tool in tools:
+        for c in args.concurrency:
+            saved, args.client = args.client, tool
+            stats = bench.case(f"trivial_{tool}", "baseline", bench.plan.trivial, c)
+            args.client = saved
+            out.append(stats)
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    backend = "postgresql" if args.database_url else "sqlite"
+    tag = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = os.path.join(RESULTS, f"{tag}-{backend}-{'scale' if args.scale else args.users}")
+    os.makedirs(out_dir, exist_ok=True)
+    meta = machine(args, backend)
+    print(f"bench: {backend}, results in {os.path.relpath(out_dir, ROOT)}", flush=True)
+    rollcall_url, baseline_url = database.prepare(args.database_url, out_dir,
+                                                  args.recreate_database, args.schema)
+    token = database.issue_token(rollcall_url, f"bench-{tag}")
+    if args.scale:
+        from bench import scale
+
+        results = scale.run(args, rollcall_url, baseline_url, token, out_dir)
+    else:
+        results = main_run(args, rollcall_url, baseline_url, token, out_dir)
+    results["meta"] = meta
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    markdown = report.markdown(results)
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write(markdown)
+    print("\n" + markdown)
+    if not args.keep_db:
+        database.remove_sqlite(rollcall_url)
+        database.remove_sqlite(baseline_url)
+    return 0
+
+
+def main_run(args, rollcall_url, baseline_url, token, out_dir) -> dict:
+    began = time.perf_counter()
+    print(f"seeding {args.users:,} users and {args.spares:,} spares", flush=True)
+    seed.seed_users(rollcall_url, args.users)
+    seed.seed_users(rollcall_url, args.spares, "spare")
+    seed.seed_baseline(baseline_url, args.users)
+    seeded = time.perf_counter() - began
+    env = {"DATABASE_URL": rollcall_url, "SCIM_RATE_LIMIT": "1000000/second"}
+    plan = Plan(args.users, args.spares)
+    with Server("bench.baseline:create_app()", {"BASELINE_DATABASE_URL": baseline_url},
+                os.path.join(out_dir, "baseline.log"), "/trivial") as baseline, \
+            Server("wsgi:app", env, os.path.join(out_dir, "rollcall.log"), "/healthz") as rollcall:
+        bench = Bench(args, token, rollcall, baseline, plan)
+        calibration = calibrate(bench, args)
+        groups, growth = prepare_groups(bench, args)
+        run_cases(bench, args, groups)
+    return {"kind": "main", "seed_seconds": seeded, "calibration": calibration,
+            "cases": bench.cases, "growth": growth,
+            "targets": report.targets(bench.cases, growth, rollcall_url)}
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt  # unwinds through the `with Server` blocks, which stop them
+
+
+def machine(args, backend: str) -> dict:
+    with open("/proc/cpuinfo") as f:
+        model = next((x.split(":", 1)[1].strip() for x in f if x.startswith("model name")), "?")
+    return {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpu": model,
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "load_average": os.getloadavg(), "backend": backend,
+            "workers": os.environ.get("WEB_WORKERS", "gunicorn.conf.py default"),
+            "threads": os.environ.get("WEB_THREADS", "gunicorn.conf.py default"),
+            "args": {k: v for k, v in vars(args).items()}}
+
+
+def parse(argv) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--database-url", help="PostgreSQL URL (database dropped and made afresh); "
+                   "default: a new SQLite file under bench/results/")
+    p.add_argument("--no-recreate-database", dest="recreate_database", action="store_false")
+    p.add_argument("--schema", choices=["migrations", "models"], default="migrations",
+                   help="build the schema with the Alembic migrations (default) or the models")
+    p.add_argument("--users", type=int, help="seeded users (default 100,000; quick 10,000)")
+    p.add_argument("--spares", type=int, help="extra users added to groups one at a time")
+    p.add_argument("--group-size", type=int, help="members of the big group (default 100,000)")
+    p.add_argument("--duration", type=float, help="seconds measured per case (default 5)")
+    p.add_argument("--warmup", type=float, help="seconds of warm-up per case (default 1)")
+    p.add_argument("--concurrency", default="1,8")
+    p.add_argument("--client", choices=["wrk", "python"],
+                   default="wrk" if loadgen.have_wrk() else "python")
+    p.add_argument("--quick", action="store_true", help="10,000 users, short cases")
+    p.add_argument("--scale", help="lookup only, at these user counts: e.g. 10000,1000000")
+    p.add_argument("--repeats", type=int, default=3, help="scale mode: runs per size")
+    p.add_argument("--keep-db", action="store_true", help="keep the SQLite files")
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.users = args.users or (10_000 if quick else 100_000)
+    args.spares = args.spares or (5_000 if quick else 20_000)
+    args.group_size = min(args.group_size or (10_000 if quick else 100_000), args.users)
+    args.duration = args.duration or (2.0 if quick else 5.0)
+    args.warmup = args.warmup or 1.0
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    return args
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped", file=sys.stderr)
+        sys.exit(130)
