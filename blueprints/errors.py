@@ -29,11 +29,13 @@ def _is_scim() -> bool:
 def register(app) -> None:
     @app.before_request
     def request_id():
-        if "request_id" not in g:
-            g.request_id = str(uuid.uuid4())
-            g.started = time.perf_counter()
-            set_request_id(g.request_id)
-            start_notes()
+        # g outlives a request when an outer app context is pushed (tests, CLI): start clean.
+        for name in ("token", "actor", "error", "resource_type", "resource_id"):
+            g.pop(name, None)
+        g.request_id = str(uuid.uuid4())
+        g.started = time.perf_counter()
+        set_request_id(g.request_id)
+        start_notes()
 
     @app.teardown_request
     def end_session(_error=None):

@@ -192,7 +192,7 @@ def _check_unique(session, name: str, group_id: str) -> None:
 
 
 def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:
-    """displayName and externalId: scim.patch on the group without its members."""
+    """Apply the operations that are not on members (displayName, externalId) with scim.patch."""
     if not ops:
         return data
     after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown)

@@ -5,6 +5,7 @@ the charts render. Screenshots go to /tmp/rollcall-shots/audit-*.png.
 import os
 import shutil
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -69,7 +70,23 @@ def _seed(app):
         client.get(f'/scim/v2/Users?filter=userName eq "user{n}@example.com"', headers=headers)
     client.get("/scim/v2/Users/nobody", headers=headers)
     client.get("/scim/v2/Users", headers={"Authorization": "Bearer wrong"})
+    _earlier_traffic(client, headers)
     audit_chain.seal(db.engine)
+
+
+def _earlier_traffic(client, headers):
+    """Reads over the past days, the request log's clock moved back hour by hour."""
+    import blueprints.scim
+
+    now = blueprints.scim.utcnow
+    try:
+        for hours_ago in range(1, 160, 3):
+            blueprints.scim.utcnow = lambda h=hours_ago: now() - timedelta(hours=h)
+            for n in range(hours_ago % 7 + 2):
+                client.get(f"/scim/v2/Users/missing-{n}" if n == 3 else "/scim/v2/Users?count=1",
+                           headers=headers)
+    finally:
+        blueprints.scim.utcnow = now
 
 
 @pytest.fixture
