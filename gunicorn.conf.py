@@ -1,6 +1,8 @@
-"""gunicorn settings; BIND, WEB_WORKERS and WEB_THREADS override them.
+"""gunicorn settings; BIND, WEB_WORKERS, WEB_THREADS and GRACEFUL_TIMEOUT override them.
 
-Workers and threads are chosen from the measurements in docs/performance.md.
+Workers and threads are chosen from the measurements in docs/performance.md. Shutdown
+(docs/operations.md): on SIGTERM the master stops accepting, each worker finishes the
+requests it has within graceful_timeout, flushes the request log and exits.
 """
 
 import os
@@ -11,10 +13,26 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 worker_class = "gthread"
 # Entra waits up to 60 s for an answer; a stuck worker is recycled after that.
 timeout = 60
-graceful_timeout = 30
+# In-flight requests (a Bulk of 1000 operations included) get this long to finish on
+# SIGTERM; keep the orchestrator's stop timeout (Docker, systemd, Kubernetes) above it.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-accesslog = None
+accesslog = None  # the app logs one JSON line per request (logging_setup.py)
 errorlog = "-"
+# gunicorn's own messages (boot, worker timeouts and kills) as JSON lines too. The root
+# logger is left to the app, which adds its JSON handler in each worker.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "WARNING", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+    },
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json",
+                          "stream": "ext://sys.stderr"}},
+    "formatters": {"json": {"()": "logging_setup.JsonFormatter"}},
+}
 
 
 def worker_exit(server, worker):

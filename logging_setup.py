@@ -22,7 +22,7 @@ from services.context import current_request_id
 # migration runs in-process (tests, `flask db upgrade` before serving), so re-enable them.
 OWN_LOGGERS = ("rollcall", "rollcall.request", "services", "app")
 _SECRETS = [
-    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',}]+"), r"\1 [redacted]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',}]{8,}"), r"\1 [redacted]"),
     (re.compile(r"rcscim_[A-Za-z0-9_-]+"), "rcscim_[redacted]"),
     (re.compile(r"(?i)([\"']?(?:password|passwd|secret|authorization)[\"']?\s*[:=]\s*)"
                 r"(\"[^\"]*\"|'[^']*'|[^\s,}]+)"), r"\1[redacted]"),

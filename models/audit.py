@@ -53,6 +53,8 @@ class RequestLog(ChainedMixin, db.Model):
     duration_ms: Mapped[float] = mapped_column(Integer)
     resource_type: Mapped[str | None] = mapped_column(String(16))
     resource_id: Mapped[str | None] = mapped_column(String(36))
+    # The name a lookup asked for (`filter=userName eq "…"`), lower-cased: searchable by index.
+    looked_up: Mapped[str | None] = mapped_column(String(512))
     error: Mapped[str | None] = mapped_column(String(1024))
     # Tolerated client quirks and ignored attributes, for the admin to see mapping errors.
     notes: Mapped[list | None] = mapped_column(JSONType)
@@ -68,6 +70,7 @@ class RequestLog(ChainedMixin, db.Model):
         Index("ix_request_log_resource_type_id", "resource_type", "id"),
         Index("ix_request_log_resource_id_id", "resource_id", "id"),
         Index("ix_request_log_token_name_id", "token_name", "id"),
+        Index("ix_request_log_looked_up_id", "looked_up", "id"),
     )
 
 

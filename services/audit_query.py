@@ -2,8 +2,8 @@
 
 Pages are keyset pages on the primary key (`id < :cursor ORDER BY id DESC LIMIT n`),
 never OFFSET, so page 10,000 costs what page 1 costs. Each filter has an (column, id)
-index (models/audit.py). Free text that is not an id or a name scans newest first and
-stops when a page is full; a time range bounds it.
+index (models/audit.py). Free text is looked up by index when it is an id or a name;
+a path fragment scans newest first and stops when a page is full (a time range bounds it).
 """
 
 import time
@@ -30,6 +30,8 @@ STATUS_CLASSES = (2, 3, 4, 5)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 RESOURCE_TYPES = ("User", "Group", "Bulk", "Discovery")
 CHART_TTL = 30.0
+SLACK = timedelta(minutes=10)
+MAX_ID = 2**62
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class RequestFilter:
     method: str = ""
     resource_type: str = ""
     token: str = ""
-    q: str = ""  # a path fragment, a userName or display name, or an id
+    q: str = ""  # a path fragment (has / ? = & or a space), or exactly a name or an id
 
     def args(self) -> dict:
         """The set filters as query-string arguments, for links and exports."""
@@ -54,7 +56,7 @@ class ChangeFilter:
     actor: str = ""
     action: str = ""  # exact, or a prefix ending in "." (e.g. "user.")
     resource_type: str = ""
-    q: str = ""  # a resource name (userName), a resource id or a request id
+    q: str = ""  # exactly: a resource name (userName), a resource id or a request id
 
     def args(self) -> dict:
         return _args(self)
@@ -88,11 +90,18 @@ def request_conditions(f: RequestFilter) -> list:
         conditions.append(r.resource_type == f.resource_type)
     if f.token:
         conditions.append(r.token_name == f.token)
-    if f.q:
-        ids = _named(f.q)
-        conditions.append(or_(r.request_id == f.q, r.resource_id == f.q, r.resource_id.in_(ids),
-                              r.path.ilike(f"%{escape_like(f.q)}%", escape="\\")))
+    if f.q and _path_like(f.q):
+        conditions.append(r.path.ilike(f"%{escape_like(f.q)}%", escape="\\"))
+    elif f.q:
+        ids = [f.q, *_named(f.q)]
+        conditions.append(or_(r.request_id == f.q, r.resource_id.in_(ids),
+                              r.looked_up == f.q.lower()))
     return conditions
+
+
+def _path_like(q: str) -> bool:
+    """A path fragment (scanned) rather than an id or a name (looked up by index)."""
+    return q.startswith("/") or any(c in q for c in "?=& ")
 
 
 def change_conditions(f: ChangeFilter) -> list:
@@ -109,28 +118,42 @@ def change_conditions(f: ChangeFilter) -> list:
         conditions.append(c.resource_type == f.resource_type)
     if f.q:
         conditions.append(or_(c.resource_id == f.q, c.request_id == f.q,
-                              func.lower(c.resource_name) == f.q.lower(),
-                              c.resource_name.ilike(f"%{escape_like(f.q)}%", escape="\\")))
+                              func.lower(c.resource_name) == f.q.lower()))
     return conditions
 
 
 def _time(model, since, until) -> list:
+    """The time range, plus the id range it spans, found through the `at` index.
+
+    Ids follow time to within seconds (rows are stamped, then inserted), so the first
+    row stamped SLACK beyond each end bounds the ids; without them the database would
+    walk the primary key from the newest row down to the range.
+    """
     out = []
     if since:
-        out.append(model.at >= since)
+        out += [model.at >= since, model.id >= func.coalesce(_first_id(model, since - SLACK), 0)]
     if until:
-        out.append(model.at < until)
+        out += [model.at < until, model.id < func.coalesce(_first_id(model, until + SLACK), MAX_ID)]
     return out
 
 
-def _named(q: str):
-    """Ids of users, groups and (deleted) resources whose name is exactly `q`."""
+def _first_id(model, at: datetime):
+    return select(model.id).where(model.at >= at).order_by(model.at).limit(1).scalar_subquery()
+
+
+def _named(q: str) -> list[str]:
+    """Ids of users, groups and (deleted) resources whose name is exactly `q`.
+
+    Fetched first, so that the log query gets a literal list: PostgreSQL then ORs index
+    scans instead of walking the whole log with the subquery as a filter.
+    """
     low = q.lower()
-    return union(
+    stmt = union(
         select(User.id).where(func.lower(User.user_name) == low),
         select(Group.id).where(func.lower(Group.display_name) == low),
         select(ChangeRecord.resource_id).where(func.lower(ChangeRecord.resource_name) == low),
-    ).scalar_subquery()
+    ).limit(100)
+    return [i for i in db.session.execute(stmt).scalars() if i]
 
 
 def requests(f: RequestFilter, before=None, after=None, limit: int | None = None) -> Page:
@@ -238,7 +261,8 @@ def hourly(hours: int, now: datetime | None = None) -> list[Hour]:
 
     Cached for 30 s per process: a week of a busy log is millions of rows to count.
     """
-    cached = _charts.get(hours)
+    key = (str(db.engine.url), hours)
+    cached = _charts.get(key)
     if now is None and cached and time.monotonic() - cached[0] < CHART_TTL:
         return cached[1]
     end = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
@@ -253,7 +277,7 @@ def hourly(hours: int, now: datetime | None = None) -> list[Hour]:
     result = [Hour(start + timedelta(hours=i), counts.get(start + timedelta(hours=i), {}))
               for i in range(hours)]
     if now is None:
-        _charts[hours] = (time.monotonic(), result)
+        _charts[key] = (time.monotonic(), result)
     return result
 
 

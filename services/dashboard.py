@@ -1,5 +1,6 @@
 """What the dashboard shows: token health, the last SCIM request and change, counts."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -36,7 +37,7 @@ class TokenHealth:
     def days_left(self) -> int | None:
         if self.nearest_expiry is None:
             return None
-        return max(0, (self.nearest_expiry - utcnow()).days)
+        return max(0, math.ceil((self.nearest_expiry - utcnow()).total_seconds() / 86400))
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Summary:
 
 def summary() -> Summary:
     """Everything on the dashboard, in a handful of aggregate queries."""
-    requestlog.writer_for(current_app).flush()
+    flush_request_log()
     now = utcnow()
     return Summary(
         tokens=token_health(now),
@@ -69,6 +70,16 @@ def summary() -> Summary:
         cycle=traffic(now - CYCLE),
         day=traffic(now - DAY),
     )
+
+
+def flush_request_log() -> None:
+    """Wait for queued request-log rows, then read afresh.
+
+    The rows commit on the writer's own connection. A read transaction this request began
+    earlier (loading the signed-in admin) would keep SQLite's older WAL snapshot, so end it.
+    """
+    requestlog.writer_for(current_app).flush()
+    db.session.rollback()
 
 
 def token_health(now: datetime) -> TokenHealth:
@@ -98,7 +109,7 @@ def last_request() -> RequestLog | None:
 
 def token_in_use() -> str | None:
     """The name of the token that made the last authenticated SCIM request (Entra's, usually)."""
-    requestlog.writer_for(current_app).flush()
+    flush_request_log()
     stmt = (select(RequestLog.token_name).where(RequestLog.token_name.is_not(None))
             .order_by(RequestLog.at.desc(), RequestLog.id.desc()).limit(1))
     return db.session.execute(stmt).scalar_one_or_none()

@@ -32,6 +32,10 @@ SEAL_INTERVAL = 5.0
 # Query parameters whose values never reach the log (SCIM sends credentials in headers,
 # but a misconfigured client may not).
 SECRET_PARAM = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", re.I)
+# Entra's and Okta's matching lookups, `filter=userName eq "bjensen@example.com"`: the name
+# goes in its own indexed column so the viewer finds them without scanning paths.
+LOOKUP = re.compile(r'[?&]filter=\s*(?:userName|displayName|externalId)\s+eq\s+'
+                    r'"([^"]{1,512})"\s*(?:&|$)', re.I)
 
 
 class Writer:
@@ -120,6 +124,8 @@ class Writer:
 def _columns(row: dict) -> dict:
     out = {k: v for k, v in row.items() if k != "token_id"}
     out["path"] = _readable(out["path"])
+    lookup = LOOKUP.search(out["path"])
+    out["looked_up"] = lookup.group(1).lower() if lookup else None
     out["status_class"] = out["status"] // 100
     out["content_hash"] = audit_chain.content_hash("requests", out)
     return out

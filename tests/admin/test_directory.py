@@ -162,7 +162,7 @@ def test_groups_and_a_groups_members_are_paged(admin_client, make_user, scim):
                          "members": [{"value": team["id"]}]})
     listing = page(admin_client.get("/admin/directory/groups"))
     assert ">Everyone</a>" in listing and ">Outer</a>" in listing
-    assert "<td>55</td>" in listing
+    assert "<td data-label=\"Direct members\">55</td>" in listing
     assert ">Outer</a>" not in page(admin_client.get("/admin/directory/groups?q=every"))
     with count_queries() as queries:
         first = page(admin_client.get(f"/admin/directory/groups/{team['id']}"))

@@ -14,6 +14,7 @@ from models import ChangeRecord
 from models import RequestLog
 from models import db
 from services import admins
+from services import audit_query
 from services.actor import CLI
 
 PASSWORD = "correct horse battery staple"
@@ -25,6 +26,12 @@ def cheap_hashes(monkeypatch):
     """argon2id with production parameters takes ~0.2 s a hash; tests need not wait."""
     monkeypatch.setattr(admins, "_hasher", CHEAP)
     monkeypatch.setattr(admins, "_DUMMY", CHEAP.hash("dummy password"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_charts():
+    """Chart counts are cached per process for 30 s; each test starts without them."""
+    audit_query.forget_charts()
 
 
 def _signed_in(app, username, role):

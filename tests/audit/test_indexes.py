@@ -20,6 +20,8 @@ REQUESTS = [
     audit_query.RequestFilter(resource_type="Group"),
     audit_query.RequestFilter(token="entra"),
     audit_query.RequestFilter(since=datetime(2024, 1, 1), until=datetime(2024, 1, 2)),
+    audit_query.RequestFilter(q="bjensen@example.com"),
+    audit_query.RequestFilter(q="0f8fad5b-d9cb-469f-a165-70867728950e"),
 ]
 CHANGES = [
     audit_query.ChangeFilter(actor="entra"),

@@ -64,6 +64,8 @@ def test_request_filters(traffic, auditor):
     page = text(auditor.get("/admin/audit/?q=alice@example.com"))
     assert "PATCH" in page and "userName eq &#34;alice@example.com&#34;" in page
     assert traffic["bob"]["id"] not in page
+    page = text(auditor.get("/admin/audit/?q=/Users/nob"))
+    assert "/scim/v2/Users/nobody" in page and "PATCH" not in page.split("<tbody>")[1]
     page = text(auditor.get("/admin/audit/?token=test-token&status=4"))
     assert "/scim/v2/Users/nobody" in page and "401" not in page.split("<tbody>")[1]
 

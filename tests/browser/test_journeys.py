@@ -143,13 +143,17 @@ def test_custom_field_journey(page, live_server, shoot):
 
     page.get_by_role("link", name="Directory").click()
     shoot("09-directory")
+    page.get_by_role("link", name="Breakdown").click()
+    expect(page.get_by_role("link", name="Sales")).to_be_visible()
+    shoot("09b-breakdown")
+    page.get_by_role("link", name="Users").click()
     page.get_by_role("link", name="ann@example.com").click()
     expect(page.get_by_role("row", name=re.compile("costCode.*CC-42"))).to_be_visible()
     shoot("10-user")
     page.get_by_role("link", name="Setup guide").click()
     expect(page.get_by_text(f"{URN}:costCode").first).to_be_visible()
     shoot("11-setup")
-    page.get_by_role("link", name="Provisioning rules").click()
+    page.get_by_role("link", name="Provisioning rules", exact=True).click()
     shoot("12-rules")
 
 
@@ -157,7 +161,7 @@ def test_an_auditor_cannot_create_a_token(page, live_server, shoot):
     account(live_server, "olga", "auditor")
     sign_in(page, live_server, "olga")
     page.get_by_role("link", name="Tokens", exact=True).click()
-    expect(page.get_by_role("heading", name="Tokens")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tokens", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Generate token")).to_have_count(0)
     shoot("13-auditor-tokens")
     csrf = page.locator('input[name="csrf_token"]').first.get_attribute("value")

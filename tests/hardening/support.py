@@ -128,7 +128,9 @@ class Server:
     def start(self, timeout: float = 30):
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                # No control socket: it defaults to one path per user, shared by all servers.
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
+                 "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.wait_ready(timeout)
         return self
