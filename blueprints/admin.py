@@ -48,6 +48,8 @@ def navigation():
     """What base.html needs on every page: the menu and whether writes are offered."""
     if not current_user or not current_user.is_authenticated:
         return {"nav": [], "can_write": False}
+    if current_user.must_change_password:  # every page but the password form is closed
+        return {"nav": [], "can_write": False}
     nav = [("admin.dashboard", "Dashboard"), ("admin.directory", "Directory"),
            ("admin.tokens", "Tokens"), ("admin.fields", "Custom fields"),
            ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide")]
@@ -60,7 +62,11 @@ def _active() -> str | None:
     """The menu entry of the page: its route module's main endpoint."""
     view = current_app.view_functions.get(request.endpoint or "")
     module = getattr(view, "__module__", "")
-    return SECTIONS.get(module.rsplit(".", 1)[-1], request.endpoint)
+    if module.rsplit(".", 1)[-1] in SECTIONS:
+        return SECTIONS[module.rsplit(".", 1)[-1]]
+    if request.blueprint and request.blueprint != "admin":
+        return f"{request.blueprint}.index"  # e.g. every audit page lights "Audit log"
+    return request.endpoint
 
 
 def actor():

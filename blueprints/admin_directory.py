@@ -97,8 +97,8 @@ def _csv(rows):
         buffer.truncate(0)
 
 
-def attribute_sections(data: dict, rtype) -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """[(section title, [(attribute path, [display values])])] for every schema of the type."""
+def attribute_sections(data: dict, rtype) -> list[tuple[str, str, list]]:
+    """[(title, schema id, [(attribute path, [display values])])] for each schema of the type."""
     sections = []
     for schema in rtype.schemas:
         values = data if schema is rtype.core else (data.get(schema.id) or {})

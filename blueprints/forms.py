@@ -35,7 +35,9 @@ class PasswordForm(FlaskForm):
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=admins.MIN_PASSWORD, max=admins.MAX_PASSWORD)],
+        validators=[DataRequired(), Length(
+            min=admins.MIN_PASSWORD, max=admins.MAX_PASSWORD,
+            message=f"Use {admins.MIN_PASSWORD} to {admins.MAX_PASSWORD} characters.")],
         description=f"At least {admins.MIN_PASSWORD} characters. A passphrase works well.",
         render_kw={"autocomplete": "new-password"},
     )

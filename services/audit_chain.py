@@ -72,8 +72,10 @@ seals = AuditSeal.__table__
 
 def content_hash(chain: str, record) -> str:
     """SHA-256 over the canonical JSON of a record's fields (a dict or a row mapping)."""
-    fields = BY_NAME[chain].fields
-    body = {name: _plain(record.get(name)) for name in fields}
+    body = {}
+    for name in BY_NAME[chain].fields:
+        value = record.get(name)
+        body[name] = value if value is None or isinstance(value, str | int) else _plain(value)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"rollcall-audit-v1:{chain}:{canonical}".encode()).hexdigest()
 

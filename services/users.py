@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -52,12 +53,22 @@ def get(user_id: str) -> User:
     return user
 
 
+# Entra's matching query, `userName eq "…"` (entra-scim.md §5): at most one row, found by
+# the unique index on lower(user_name). Built once, so SQLAlchemy reuses its compiled form
+# instead of rebuilding the filter's expression and its cache key on every request.
+_BY_USER_NAME = select(User).where(func.lower(User.user_name) == bindparam("name"),
+                                   User.hidden.is_(False))
+
+
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[User]]:
     """Filter, count and page users in SQL (RFC 7644 §3.4.2)."""
     rtype = resource_type()
     conditions = [User.hidden.is_(False)]
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
+        if _user_name_eq(tree) and params.start_index == 1 and params.count > 0:
+            rows = list(db.session.execute(_BY_USER_NAME, {"name": tree.value.lower()}).scalars())
+            return len(rows), rows
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
     rows = []
     if params.count > 0:
@@ -68,6 +79,12 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Use
         return len(rows), rows  # the whole result is on this page: no count query needed
     total = db.session.execute(select(func.count()).select_from(User).where(*conditions)).scalar()
     return total, rows
+
+
+def _user_name_eq(tree) -> bool:
+    return (isinstance(tree, scim_filter.Compare) and tree.op == "eq"
+            and isinstance(tree.value, str) and tree.path.urn is None and tree.path.sub is None
+            and tree.path.attr.lower() == "username")
 
 
 def _order(params: Search, rtype) -> list:
@@ -93,6 +110,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
         if existing is not None and (existing.hidden or settings.get("link_on_create")):
             note(f"linked POST to existing user {existing.id}")
             _replace(session, existing, data, rtype, actor, "user.link")
+            _keep_loaded(session, existing)
             return existing, False
         if existing is not None:
             raise Uniqueness(f"userName {data['userName']!r} is already in use")
@@ -101,9 +119,10 @@ def create(body: dict, actor) -> tuple[User, bool]:
         provisioning.admit(session, user, data, was_active=False)
         _write(session, user, {}, data, rtype)
         session.add(user)  # after the checks' queries, so autoflush never sees it half-built
-        _flush(session)
+        _save(session, user, {}, data, rtype)
         audit.record(session, actor, "user.create", "User", user.id, user.user_name,
                      audit.diff({}, data))
+        _keep_loaded(session, user)
     return user, True
 
 
@@ -117,6 +136,7 @@ def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> Use
     with tx.write() as session:
         user = _locked(session, user_id, if_match)
         _replace(session, user, data, rtype, actor, "user.replace")
+        _keep_loaded(session, user)
     return user
 
 
@@ -133,9 +153,10 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
             provisioning.check_email_unique(session, after, user.id)
             provisioning.admit(session, user, after, was_active=user.active)
             _write(session, user, before, after, rtype)
-            _flush(session)
+            _save(session, user, before, after, rtype)
             audit.record(session, actor, "user.patch", "User", user.id, user.user_name,
                          audit.diff(before, after))
+        _keep_loaded(session, user)
     return user
 
 
@@ -222,7 +243,7 @@ def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None
     provisioning.check_email_unique(session, data, user.id)
     provisioning.admit(session, user, data, was_active=was_active)
     _write(session, user, before, data, rtype)
-    _flush(session)
+    _save(session, user, before, data, rtype)
     audit.record(session, actor, action, "User", user.id, user.user_name, audit.diff(before, data))
 
 
@@ -231,7 +252,6 @@ def _write(session, user: User, before: dict, after: dict, rtype) -> None:
     user_store.check_manager(session, user.id, after)
     user.data = after
     user_store.sync_columns(user, after)
-    user_store.sync_values(session, user.id, before, after, rtype)
     _touch(user)
 
 
@@ -247,6 +267,21 @@ def _check_unique_name(session, data: dict, user_id: str) -> None:
                                  User.id != user_id)
     if session.execute(stmt).first() is not None:
         raise Uniqueness(f"userName {data['userName']!r} is already in use")
+
+
+def _save(session, user: User, before: dict, after: dict, rtype) -> None:
+    """Flush the user row, then rewrite its multi-valued child rows (they reference it)."""
+    _flush(session)
+    user_store.sync_values(session, user.id, before, after, rtype)
+
+
+def _keep_loaded(session, user: User) -> None:
+    """Detach the written user so the commit does not expire it.
+
+    Its attributes are the committed state; expired, the response would reload them
+    with one more SELECT. Call it last in the transaction, once everything is flushed.
+    """
+    session.expunge(user)
 
 
 def _flush(session) -> None:

@@ -149,7 +149,7 @@ def test_one_time_password_must_be_changed_first(app, client):
     ({"current": "wrong password!", "new": "a new passphrase", "confirm": "a new passphrase"},
      "The current password is not right."),
     ({"current": PASSWORD, "new": "short", "confirm": "short"},
-     "Field must be between 12 and 1024 characters long."),
+     "Use 12 to 1024 characters."),
     ({"current": PASSWORD, "new": "a new passphrase", "confirm": "another phrase!"},
      "The passwords differ."),
     ({"current": PASSWORD, "new": PASSWORD, "confirm": PASSWORD},

@@ -60,6 +60,8 @@ def live_server(tmp_path):
         "WTF_CSRF_ENABLED": True,
         "REQUEST_LOG_ASYNC": True,
     })
+    # The policy production will send: pages must work without inline script or style.
+    app.after_request(_strict_csp)
     settings.invalidate()
     custom_fields.invalidate()
     tokens.reset_touch_cache()
@@ -80,6 +82,28 @@ def live_server(tmp_path):
             db.engine.dispose()
         settings.invalidate()
         custom_fields.invalidate()
+
+
+def _strict_csp(response):
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'")
+    return response
+
+
+@pytest.fixture
+def console_errors(page):
+    """Browser console errors (CSP violations among them); a test ends with none.
+
+    Form pages answer invalid input with 400, which Chromium logs as a failed load: expected.
+    """
+    errors = []
+
+    def record(message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.on("console", record)
+    yield errors
+    assert errors == []
 
 
 @pytest.fixture

@@ -42,7 +42,8 @@ def sign_in(page, server, username, password=PASSWORD):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_first_run_sign_in_changes_the_one_time_password(page, live_server, shoot):
+def test_first_run_sign_in_changes_the_one_time_password(page, live_server, shoot,
+                                                         console_errors):
     with live_server.app.app_context():
         password = admins.ensure_first(CLI)
     page.goto(live_server("/auth/login"))
@@ -54,7 +55,7 @@ def test_first_run_sign_in_changes_the_one_time_password(page, live_server, shoo
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("short")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_text("Field must be between 12 and 1024 characters long.")).to_be_visible()
+    expect(page.get_by_text("Use 12 to 1024 characters.")).to_be_visible()
     shoot("02-password-error")
     page.get_by_label("Current password").fill(password)
     page.get_by_label("New password", exact=True).fill("my own passphrase")
@@ -64,7 +65,7 @@ def test_first_run_sign_in_changes_the_one_time_password(page, live_server, shoo
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
-def test_token_journey(page, live_server, shoot):
+def test_token_journey(page, context, live_server, shoot, console_errors):
     account(live_server, "alice")
     sign_in(page, live_server, "alice")
     expect(page.get_by_text("No valid token.")).to_be_visible()
@@ -78,8 +79,11 @@ def test_token_journey(page, live_server, shoot):
     expect(page.get_by_role("heading", name="Token generated")).to_be_visible()
     secret = page.locator("#secret").inner_text().strip()
     assert secret.startswith("rcscim_")
-    expect(page.get_by_role("button", name="Copy token")).to_be_visible()
     shoot("04-token-created")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy token").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
 
     page.get_by_role("link", name="back to tokens").click()
     expect(page.get_by_role("row", name=re.compile("entra-production"))).to_be_visible()
@@ -112,7 +116,7 @@ def test_token_journey(page, live_server, shoot):
     assert scim(live_server, "GET", "Users", secret)[0] == 401
 
 
-def test_custom_field_journey(page, live_server, shoot):
+def test_custom_field_journey(page, live_server, shoot, console_errors):
     account(live_server, "alice")
     with live_server.app.app_context():
         _, secret = tokens.issue("entra", 90, CLI)

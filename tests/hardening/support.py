@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -26,6 +28,19 @@ from services.actor import CLI
 ROOT = Path(__file__).resolve().parents[2]
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+class FreshClient(FlaskClient):
+    """A test client that starts each request with an empty `g`, as a server does.
+
+    The suite's app fixture keeps an app context pushed, so `g` outlives a request, and
+    Flask-Login, Flask-WTF and the request id cache in `g`.
+    """
+
+    def open(self, *args, **kwargs):
+        for key in list(g):
+            g.pop(key)
+        return super().open(*args, **kwargs)
 
 
 def new_token(name: str = "hardening") -> str:
@@ -126,14 +141,17 @@ class Server:
         self.stop()
 
     def start(self, timeout: float = 30):
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 # No control socket: it defaults to one path per user, shared by all servers.
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
                  "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_ready(timeout)
-        return self
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -7,8 +7,6 @@ import threading
 import time
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -16,6 +14,7 @@ from app import create_app
 from models import RequestLog
 from models import User
 from models import db
+from tests.hardening.support import FreshClient
 from tests.hardening.support import Http
 from tests.hardening.support import Server
 from tests.hardening.support import user_body
@@ -24,14 +23,6 @@ from tests.hardening.support import user_problems
 ENTERPRISE_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rollcall.example.com",
                     "X-Forwarded-For": "198.51.100.7, 203.0.113.9"}
 
-
-class FreshClient(FlaskClient):
-    """Start each request with an empty `g`, as a server does."""
-
-    def open(self, *args, **kwargs):
-        for key in list(g):
-            g.pop(key)
-        return super().open(*args, **kwargs)
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):

@@ -42,7 +42,9 @@ def servers(app, redis_db, tmp_path):
                    SCIM_RATE_LIMIT=f"{LIMIT}/minute") for _ in range(2)]
     try:
         for server in pair:
-            server.start()
+            server.launch()
+        for server in pair:
+            server.wait_ready()
         yield pair
     finally:
         for server in pair:
@@ -62,9 +64,12 @@ def alternate(servers, token):
 def test_two_servers_on_one_database_and_redis(app, servers, runner):
     # Uniqueness: the same userName posted to both at once: one 201.
     clients = alternate(servers, new_token("uniqueness"))
-    jobs = [lambda c=next(clients): c.call("POST", "/scim/v2/Users", user_body("twin@example.com"))
-            for _ in range(16)]
-    assert Counter(status for status, _, _ in run_together(jobs)) == {201: 1, 409: 15}
+
+    def post_twin(client):
+        return lambda: client.call("POST", "/scim/v2/Users", user_body("twin@example.com"))
+
+    results = run_together([post_twin(next(clients)) for _ in range(16)])
+    assert Counter(status for status, _, _ in results) == {201: 1, 409: 15}
 
     # Membership: concurrent member adds through both servers: none lost.
     clients = alternate(servers, new_token("membership"))

@@ -9,11 +9,10 @@ import re
 
 import pytest
 from argon2 import PasswordHasher
-from flask import g
-from flask.testing import FlaskClient
 
 from services import admins
 from services import requestlog
+from tests.hardening.support import FreshClient
 from tests.hardening.support import patch_body
 from tests.hardening.support import table_rows
 from tests.hardening.support import user_body
@@ -24,14 +23,6 @@ WRONG_PASSWORD = "wrong-guess-passphrase-3"
 USER_PASSWORDS = ["User-Pass-on-create-4", "User-Pass-on-patch-5", "User-Pass-on-put-6"]
 GUESSED_TOKEN = "rcscim_" + "G" * 43
 
-
-class FreshClient(FlaskClient):
-    """Start each request with an empty `g`, as a server does."""
-
-    def open(self, *args, **kwargs):
-        for key in list(g):
-            g.pop(key)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,13 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
-from flask import g
-from flask.testing import FlaskClient
 
 from services import admins
 from services import custom_fields
 from services import tokens
 from services.actor import CLI
 from tests.hardening.support import ROOT
+from tests.hardening.support import FreshClient
 from tests.hardening.support import table_rows
 from tests.hardening.support import user_body
 
@@ -31,15 +30,6 @@ FORM = {"name": "x-new", "days": "30", "description": "changed", "type": "string
         "matching_attribute": "email", "delete_mode": "deactivate",
         "unknown_attributes": "reject", "seat_limit": "1", "role": "admin"}
 
-
-class FreshClient(FlaskClient):
-    """Start each request with an empty `g`, as a server does (the app fixture keeps an
-    app context pushed, and Flask-Login and Flask-WTF cache in `g`)."""
-
-    def open(self, *args, **kwargs):
-        for key in list(g):
-            g.pop(key)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
