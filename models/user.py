@@ -74,7 +74,8 @@ class UserValue(db.Model):
     user_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    attr: Mapped[str] = mapped_column(String(32))
+    # "emails", or "<extension urn>:<name>" for a multi-valued custom field.
+    attr: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(String(4096))
     type: Mapped[str | None] = mapped_column(String(128))
     primary: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -186,10 +186,15 @@ def lookup(entry: dict, name: str):
     return next((v for k, v in entry.items() if k.lower() == name.lower()), None)
 
 
+BOOLEANS = {"true": True, "false": False}
+
+
 def compare(op: str, actual, expected, sub: Attribute) -> bool:
     """One attribute operator (RFC 7644 Table 3) on a stored value and a filter literal."""
     if expected is None:  # `eq null` / `ne null`: absent vs present
         return (actual is None) == (op == "eq") if op in ("eq", "ne") else False
+    if sub.type == "boolean" and isinstance(expected, str) and expected.lower() in BOOLEANS:
+        expected = BOOLEANS[expected.lower()]  # Entra: roles[primary eq "True"].value
     if actual is None or isinstance(actual, bool) != isinstance(expected, bool):
         return op == "ne"
     if isinstance(actual, str) != isinstance(expected, str):

@@ -472,7 +472,7 @@ MATCHES = [
     ('code eq "AbC"', True), ('code eq "abc"', False), ('code co "B"', False),
     ("size eq 5", True), ("size gt 4", True), ("size ge 5", True), ("size lt 5", False),
     ("size le 5", True), ('size eq "5"', False), ("size ne 4", True), ("weight gt 1", True),
-    ("flag eq true", True), ("flag eq false", False), ('flag eq "true"', False),
+    ("flag eq true", True), ("flag eq false", False), ('flag eq "true"', True)  # Entra sends string booleans,
     ('seen gt "2024-05-01T09:00:00Z"', True), ('seen lt "2024-05-01T11:00:00+02:00"', False),
     ('seen ge "2024-05-01T12:00:00+02:00"', True), ('seen gt "not a date"', False),
     ("value pr", True), ("display pr", False), ("display eq null", True),
@@ -486,3 +486,17 @@ MATCHES = [
 @pytest.mark.parametrize(("text", "expected"), MATCHES)
 def test_matches(text, expected):
     assert matches(parse(text), ENTRY, THING) is expected
+
+
+def test_entra_app_role_target_with_string_boolean_filter():
+    """Entra's app-role mapping targets roles[primary eq "True"].value on users without roles."""
+    from scim import schema
+
+    ops = patch.operations({"schemas": [patch.PATCH_OP], "Operations": [
+        {"op": "Add", "path": 'roles[primary eq "True"].value', "value": "Admin"}]})
+    after, _ = patch.apply({"userName": "a"}, ops, schema.user_type())
+    assert after["roles"] == [{"primary": True, "value": "Admin"}]
+    again, _ = patch.apply(after, patch.operations({"schemas": [patch.PATCH_OP], "Operations": [
+        {"op": "Replace", "path": 'roles[primary eq "True"].value', "value": "Reader"}]}),
+        schema.user_type())
+    assert again["roles"] == [{"primary": True, "value": "Reader"}]
