@@ -472,7 +472,7 @@ MATCHES = [
     ('code eq "AbC"', True), ('code eq "abc"', False), ('code co "B"', False),
     ("size eq 5", True), ("size gt 4", True), ("size ge 5", True), ("size lt 5", False),
     ("size le 5", True), ('size eq "5"', False), ("size ne 4", True), ("weight gt 1", True),
-    ("flag eq true", True), ("flag eq false", False), ('flag eq "true"', True)  # Entra sends string booleans,
+    ("flag eq true", True), ("flag eq false", False), ('flag eq "true"', True),  # Entra
     ('seen gt "2024-05-01T09:00:00Z"', True), ('seen lt "2024-05-01T11:00:00+02:00"', False),
     ('seen ge "2024-05-01T12:00:00+02:00"', True), ('seen gt "not a date"', False),
     ("value pr", True), ("display pr", False), ("display eq null", True),
