@@ -29,10 +29,11 @@ CASES = (("lookup", "lookups"), ("patch", "patches"))
 
 
 def serve():
-    """gunicorn 'bench.audit_overhead:serve()': the app, the log on or off by AUDIT_BENCH_LOG."""
+    """The app for gunicorn 'bench.audit_overhead:serve()', the log on or off by AUDIT_BENCH_LOG."""
     from app import create_app
 
-    return create_app({"REQUEST_LOG_ENABLED": os.environ.get("AUDIT_BENCH_LOG", "on") == "on"})
+    return create_app({"REQUEST_LOG_ENABLED": os.environ.get("AUDIT_BENCH_LOG", "on") == "on",
+                       "AUDIT_SEAL_INTERVAL": float(os.environ.get("AUDIT_SEAL_INTERVAL", "5"))})
 
 
 def measure(args, url: str, token: str, plan: Plan, mode: str, out_dir: str) -> dict:

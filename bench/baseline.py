@@ -3,18 +3,17 @@
 It answers what one request of Rollcall's could cost at best: a fixed JSON body, one
 indexed SELECT by userName, one indexed UPDATE by id, and one page query. Its table
 (`bench_baseline`) holds the same users as Rollcall's, with the same document in `data`
-and the same expression index on lower(user_name). Writes use the same SQLite recipe as
-Rollcall (WAL, BEGIN IMMEDIATE, one process-wide writer lock); BASELINE_WRITE_LOCK=0
-turns the lock off to show the trap issue 6 describes.
+and the same expression index on lower(user_name). The engine is set up by Rollcall's own
+models/engine.py (WAL, busy timeout, BEGIN IMMEDIATE and the writer locks), so the two
+differ only in what a request does; BASELINE_WRITE_LOCK=0 writes without those locks
+(a deferred transaction and SQLite's busy handler), the trap issue 6 describes.
 
     gunicorn --config gunicorn.conf.py 'bench.baseline:create_app()'   # BASELINE_DATABASE_URL
 """
 
 import json
 import os
-import threading
 from contextlib import nullcontext
-from contextvars import ContextVar
 
 from flask import Flask
 from flask import request
@@ -25,7 +24,6 @@ from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
-from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -33,6 +31,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+
+from models.engine import configure_engine
+from models.engine import writing
 
 
 class Base(DeclarativeBase):
@@ -57,9 +58,6 @@ class BaselineUser(db.Model):
     __table_args__ = (Index("ux_bench_baseline_user_name", func.lower(user_name), unique=True),)
 
 
-_write_lock = threading.Lock()
-_immediate: ContextVar[bool] = ContextVar("immediate", default=False)
-
 
 def create_app(database_url: str | None = None) -> Flask:
     app = Flask(__name__)
@@ -68,31 +66,17 @@ def create_app(database_url: str | None = None) -> Flask:
     db.init_app(app)
     locked = os.environ.get("BASELINE_WRITE_LOCK", "1") != "0"
     with app.app_context():
-        sqlite = db.engine.dialect.name == "sqlite"
-        if sqlite:
-            event.listen(db.engine, "connect", _sqlite_connect)
-            event.listen(db.engine, "begin", _sqlite_begin)
-    _routes(app, sqlite, locked)
+        configure_engine(db.engine)
+        dialect = db.engine.dialect.name
+    _routes(app, dialect, locked)
     return app
-
-
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 def _row(user: BaselineUser) -> dict:
     return {"id": user.id, "userName": user.user_name, **user.data}
 
 
-def _routes(app: Flask, sqlite: bool, locked: bool) -> None:
+def _routes(app: Flask, dialect: str, locked: bool) -> None:
     @app.get("/trivial")
     def trivial():
         return {"status": "ok", "schemas": ["urn:bench:trivial"]}
@@ -121,13 +105,9 @@ def _routes(app: Flask, sqlite: bool, locked: bool) -> None:
         values = json.loads(request.get_data())
         stmt = (update(BaselineUser).where(BaselineUser.id == user_id)
                 .values(title=values["title"], department=values["department"]))
-        with _write_lock if sqlite and locked else nullcontext():
-            token = _immediate.set(sqlite)
-            try:
-                db.session.execute(stmt)
-                db.session.commit()
-            finally:
-                _immediate.reset(token)
+        with writing(dialect) if locked else nullcontext():
+            db.session.execute(stmt)
+            db.session.commit()
         return {"id": user_id, "updated": True}
 
     @app.teardown_request

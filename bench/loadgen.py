@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from bench import client
+from bench.servers import niced
 
 LUA = os.path.join(os.path.dirname(__file__), "lua", "replay.lua")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -99,8 +100,8 @@ def _wrk(base_url, token, requests, concurrency, duration) -> dict:
         write_requests(requests, path)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s",
-             "--timeout", "60s", "-s", LUA, base_url, "--", path, str(threads), token or "-"],
+            niced(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s",
+             "--timeout", "60s", "-s", LUA, base_url, "--", path, str(threads), token or "-"]),
             capture_output=True, text=True, check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:

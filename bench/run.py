@@ -25,6 +25,7 @@ from bench import membership
 from bench import payloads
 from bench import report
 from bench import seed
+from bench import servers
 from bench.scenarios import Plan
 from bench.servers import ROOT
 from bench.servers import Server
@@ -130,6 +131,7 @@ def calibrate(bench: Bench, args) -> list:
 
 def main(argv=None) -> int:
     args = parse(argv)
+    servers.PRIORITY["boost"] = args.priority
     signal.signal(signal.SIGTERM, _interrupt)
     backend = "postgresql" if args.database_url else "sqlite"
     tag = time.strftime("%Y%m%d-%H%M%S")
@@ -214,6 +216,9 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--scale", help="lookup only, at these user counts: e.g. 10000,1000000")
     p.add_argument("--repeats", type=int, default=3, help="scale mode: runs per size")
     p.add_argument("--keep-db", action="store_true", help="keep the SQLite files")
+    p.add_argument("--priority", type=int, default=0, metavar="N",
+                   help="run servers and wrk at nice -N (root; for machines shared with "
+                   "other jobs)")
     args = p.parse_args(argv)
     quick = args.quick
     args.users = args.users or (10_000 if quick else 100_000)

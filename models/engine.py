@@ -2,10 +2,14 @@
 
 SQLite allows one writer at a time. A deferred transaction that reads and then writes
 can fail with SQLITE_BUSY whatever the busy timeout, so write transactions start with
-BEGIN IMMEDIATE, and the writers of one process wait on a lock rather than on SQLite's
-sleep-and-retry loop (which inflates tail latency with idle CPU).
+BEGIN IMMEDIATE, and writers wait on locks rather than on SQLite's sleep-and-retry loop
+(which inflates tail latency with idle CPU): the threads of one process on a lock, the
+processes on an flock of `<database>-writer`. Without the second, one gunicorn worker
+could starve the other's writers for seconds (docs/performance.md).
 """
 
+import fcntl
+import os
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,6 +19,11 @@ from sqlalchemy.engine import Engine
 
 _immediate: ContextVar[bool] = ContextVar("immediate", default=False)
 _write_lock = threading.RLock()
+# The process that holds _write_lock also holds an flock on `<database>-writer`, so the
+# writers of other gunicorn workers sleep in the kernel until it is free, rather than
+# in SQLite's busy handler, which retries after growing sleeps (up to 100 ms each).
+_held = threading.local()
+_lock_files: dict[tuple[int, str], int] = {}
 
 
 def configure_engine(engine: Engine) -> None:
@@ -39,7 +48,23 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+    if not _immediate.get():
+        connection.exec_driver_sql("BEGIN")
+        return
+    _lock_database(connection.engine.url.database)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_database(path: str | None) -> None:
+    """Take the cross-process writer lock of this database file, once per writing() block."""
+    if not path or path == ":memory:" or getattr(_held, "fd", None) is not None:
+        return
+    key = (os.getpid(), path)  # after a fork, open anew: a shared file description shares the lock
+    fd = _lock_files.get(key)
+    if fd is None:
+        fd = _lock_files[key] = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _held.fd = fd
 
 
 @contextmanager
@@ -50,7 +75,13 @@ def writing(dialect_name: str):
         return
     with _write_lock:
         token = _immediate.set(True)
+        depth = getattr(_held, "depth", 0)
+        _held.depth = depth + 1
         try:
             yield
         finally:
             _immediate.reset(token)
+            _held.depth = depth
+            if depth == 0 and getattr(_held, "fd", None) is not None:
+                fcntl.flock(_held.fd, fcntl.LOCK_UN)
+                _held.fd = None

@@ -1,5 +1,6 @@
-"""Browser journey: an auditor filters the audit log to one user's changes and opens a diff;
-the charts render. Screenshots go to /tmp/rollcall-shots/audit-*.png.
+"""Browser journey: an auditor filters to one user's changes, opens a diff, sees the charts.
+
+Screenshots go to /tmp/rollcall-shots/audit-*.png.
 """
 
 import os

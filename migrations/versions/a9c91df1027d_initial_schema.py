@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f1592b68f280
+Revision ID: a9c91df1027d
 Revises: 
-Create Date: 2026-11-23 20:51:43.624123
+Create Date: 2026-11-23 21:55:02.137885
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'f1592b68f280'
+revision = 'a9c91df1027d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,6 +25,9 @@ def upgrade():
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.Column('must_change_password', sa.Boolean(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('last_failed_login_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_users')),
     sa.UniqueConstraint('username', name=op.f('uq_admin_users_username'))
     )
@@ -42,6 +45,33 @@ def upgrade():
     sa.UniqueConstraint('name', name=op.f('uq_api_tokens_name')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
+    op.create_table('audit_chains',
+    sa.Column('name', sa.String(length=16), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_id', sa.BigInteger(), nullable=True),
+    sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.Column('sealed_at', sa.DateTime(), nullable=True),
+    sa.Column('anchor_seq', sa.BigInteger(), nullable=False),
+    sa.Column('anchor_hash', sa.String(length=64), nullable=False),
+    sa.Column('pruned_at', sa.DateTime(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('verify_ok', sa.Boolean(), nullable=True),
+    sa.Column('verify_message', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_audit_chains'))
+    )
+    op.create_table('audit_seals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('chain', sa.String(length=16), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('record_id', sa.BigInteger(), nullable=False),
+    sa.Column('chain_hash', sa.String(length=64), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('sealed_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_seals'))
+    )
+    with op.batch_alter_table('audit_seals', schema=None) as batch_op:
+        batch_op.create_index('ux_audit_seals_chain_seq', ['chain', 'seq'], unique=True)
+
     op.create_table('change_records',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
@@ -53,12 +83,21 @@ def upgrade():
     sa.Column('resource_id', sa.String(length=64), nullable=True),
     sa.Column('resource_name', sa.String(length=512), nullable=True),
     sa.Column('changes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('seq', sa.BigInteger(), nullable=True),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('chain_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change_records'))
     )
     with op.batch_alter_table('change_records', schema=None) as batch_op:
+        batch_op.create_index('ix_change_records_action_id', ['action', 'id'], unique=False)
+        batch_op.create_index('ix_change_records_actor_id', ['actor', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_change_records_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_change_records_request_id'), ['request_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_change_records_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index('ix_change_records_resource', ['resource_type', 'resource_id', 'id'], unique=False)
+        batch_op.create_index('ix_change_records_resource_id_id', ['resource_id', 'id'], unique=False)
+        batch_op.create_index('ix_change_records_resource_name', [sa.literal_column('lower(resource_name)')], unique=False)
+        batch_op.create_index('ux_change_records_seq', ['seq'], unique=True)
 
     op.create_table('custom_fields',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -98,17 +137,29 @@ def upgrade():
     sa.Column('method', sa.String(length=10), nullable=False),
     sa.Column('path', sa.String(length=2048), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('status_class', sa.SmallInteger(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('resource_type', sa.String(length=16), nullable=True),
     sa.Column('resource_id', sa.String(length=36), nullable=True),
+    sa.Column('looked_up', sa.String(length=512), nullable=True),
     sa.Column('error', sa.String(length=1024), nullable=True),
     sa.Column('notes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('seq', sa.BigInteger(), nullable=True),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('chain_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_request_log'))
     )
     with op.batch_alter_table('request_log', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_request_log_at'), ['at'], unique=False)
+        batch_op.create_index('ix_request_log_at_status_class', ['at', 'status_class'], unique=False)
+        batch_op.create_index('ix_request_log_looked_up_id', ['looked_up', 'id'], unique=False)
+        batch_op.create_index('ix_request_log_method_id', ['method', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_request_log_request_id'), ['request_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_request_log_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index('ix_request_log_resource_id_id', ['resource_id', 'id'], unique=False)
+        batch_op.create_index('ix_request_log_resource_type_id', ['resource_type', 'id'], unique=False)
+        batch_op.create_index('ix_request_log_status_class_id', ['status_class', 'id'], unique=False)
+        batch_op.create_index('ix_request_log_token_name_id', ['token_name', 'id'], unique=False)
+        batch_op.create_index('ux_request_log_seq', ['seq'], unique=True)
 
     op.create_table('settings',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -173,7 +224,7 @@ def upgrade():
     op.create_table('user_values',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
-    sa.Column('attr', sa.String(length=32), nullable=False),
+    sa.Column('attr', sa.String(length=200), nullable=False),
     sa.Column('value', sa.String(length=4096), nullable=True),
     sa.Column('type', sa.String(length=128), nullable=True),
     sa.Column('primary', sa.Boolean(), nullable=False),
@@ -218,9 +269,15 @@ def downgrade():
     op.drop_table('users')
     op.drop_table('settings')
     with op.batch_alter_table('request_log', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_request_log_resource_id'))
+        batch_op.drop_index('ux_request_log_seq')
+        batch_op.drop_index('ix_request_log_token_name_id')
+        batch_op.drop_index('ix_request_log_status_class_id')
+        batch_op.drop_index('ix_request_log_resource_type_id')
+        batch_op.drop_index('ix_request_log_resource_id_id')
         batch_op.drop_index(batch_op.f('ix_request_log_request_id'))
-        batch_op.drop_index(batch_op.f('ix_request_log_at'))
+        batch_op.drop_index('ix_request_log_method_id')
+        batch_op.drop_index('ix_request_log_looked_up_id')
+        batch_op.drop_index('ix_request_log_at_status_class')
 
     op.drop_table('request_log')
     with op.batch_alter_table('groups', schema=None) as batch_op:
@@ -232,11 +289,21 @@ def downgrade():
     op.drop_table('groups')
     op.drop_table('custom_fields')
     with op.batch_alter_table('change_records', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_change_records_resource_id'))
+        batch_op.drop_index('ux_change_records_seq')
+        batch_op.drop_index('ix_change_records_resource_name')
+        batch_op.drop_index('ix_change_records_resource_id_id')
+        batch_op.drop_index('ix_change_records_resource')
         batch_op.drop_index(batch_op.f('ix_change_records_request_id'))
         batch_op.drop_index(batch_op.f('ix_change_records_at'))
+        batch_op.drop_index('ix_change_records_actor_id')
+        batch_op.drop_index('ix_change_records_action_id')
 
     op.drop_table('change_records')
+    with op.batch_alter_table('audit_seals', schema=None) as batch_op:
+        batch_op.drop_index('ux_audit_seals_chain_seq')
+
+    op.drop_table('audit_seals')
+    op.drop_table('audit_chains')
     op.drop_table('api_tokens')
     op.drop_table('admin_users')
     # ### end Alembic commands ###
