@@ -92,8 +92,8 @@ def measure(base_url: str, token: str | None, requests: list, concurrency: int,
 
 
 def _wrk(base_url, token, requests, concurrency, duration) -> dict:
-    threads = min(concurrency, 2)
-    seconds = max(1, round(duration))  # wrk takes whole seconds  # 2 cores: more client threads only steal the server's CPU
+    threads = min(concurrency, 2)  # 2 cores: more client threads only steal the server's CPU
+    seconds = max(1, round(duration))  # wrk takes whole seconds
     with tempfile.NamedTemporaryFile("w", suffix=".req", delete=False) as f:
         path = f.name
     try:

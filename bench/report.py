@@ -133,7 +133,8 @@ def markdown(results: dict) -> str:
                              f"| {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['mean_ms']:.1f} |")
             lines.append(f"| all ({g['members_per_s']:,.0f} members/s) | {g['concurrency']} | "
                          f"{g['p50_ms']:.1f} | {g['p99_ms']:.1f} | {g['mean_ms']:.1f} |")
-    lines += ["", "Targets (issue 6):", "", "| target | value | limit | holds |", "|---|---|---|---|"]
+    lines += ["", "Targets (issue 6):", "", "| target | value | limit | holds |",
+              "|---|---|---|---|"]
     for t in results.get("targets", []):
         holds = {True: "yes", False: "**no**", None: "-"}[t["holds"]]
         lines.append(f"| {t['target']} | {_fmt(t['value'])} {t['unit']} | {t['limit']} | {holds} |")

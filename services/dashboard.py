@@ -19,6 +19,7 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from services import audit_query
 from services import requestlog
 
 WARN_BEFORE = timedelta(days=14)
@@ -63,8 +64,8 @@ def summary() -> Summary:
     now = utcnow()
     return Summary(
         tokens=token_health(now),
-        last_request=last_request(),
-        last_change=last_change(),
+        last_request=audit_query.last_request(),
+        last_change=audit_query.last_change(),
         users=user_counts(),
         groups=db.session.execute(select(func.count()).select_from(Group)).scalar(),
         cycle=traffic(now - CYCLE),
@@ -102,23 +103,11 @@ def token_health(now: datetime) -> TokenHealth:
     return TokenHealth(active, nearest, state)
 
 
-def last_request() -> RequestLog | None:
-    stmt = select(RequestLog).order_by(RequestLog.at.desc(), RequestLog.id.desc()).limit(1)
-    return db.session.execute(stmt).scalar_one_or_none()
-
-
 def token_in_use() -> str | None:
     """The name of the token that made the last authenticated SCIM request (Entra's, usually)."""
     flush_request_log()
     stmt = (select(RequestLog.token_name).where(RequestLog.token_name.is_not(None))
-            .order_by(RequestLog.at.desc(), RequestLog.id.desc()).limit(1))
-    return db.session.execute(stmt).scalar_one_or_none()
-
-
-def last_change() -> ChangeRecord | None:
-    """The last change made through SCIM (by a token), not by an admin."""
-    stmt = (select(ChangeRecord).where(ChangeRecord.actor_kind == "token")
-            .order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc()).limit(1))
+            .order_by(RequestLog.id.desc()).limit(1))
     return db.session.execute(stmt).scalar_one_or_none()
 
 
