@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import limiter
 from models import utcnow
+from scim import params
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import NotFound
@@ -28,6 +29,7 @@ from scim.errors import PayloadTooLarge
 from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
+from scim.project import split
 from services import requestlog
 from services import tokens
 from services.actor import Actor
@@ -225,6 +227,25 @@ def scim_response(body: dict, status: int = 200, etag: str | None = None):
     if etag:
         response.headers["ETag"] = etag
     return response
+
+
+def search_request(args) -> params.SearchRequest:
+    """List/search parameters from the query string or a .search body, with our limits."""
+    config = current_app.config
+    return params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
+                                 max_count=config["SCIM_MAX_RESULTS"])
+
+
+def projection() -> tuple[list, list]:
+    """`attributes` and `excludedAttributes` of a single-resource request (RFC 7644 §3.9)."""
+    return split(request.args.get("attributes")), split(request.args.get("excludedAttributes"))
+
+
+def not_modified(version: int, etag: str):
+    """304 when If-None-Match names the current version, else None (RFC 7644 §3.14)."""
+    if request.if_none_match and request.if_none_match.contains_weak(str(version)):
+        return current_app.response_class(status=304, headers={"ETag": etag})
+    return None
 
 
 def mark(resource_type: str, resource_id: str | None = None) -> None:

@@ -13,11 +13,12 @@ from blueprints.scim import base_url
 from blueprints.scim import bp
 from blueprints.scim import json_body
 from blueprints.scim import mark
+from blueprints.scim import not_modified
+from blueprints.scim import projection
 from blueprints.scim import scim_response
-from scim import params
+from blueprints.scim import search_request
 from scim.discovery import list_response
 from scim.project import project
-from scim.project import split
 from scim.schema import GROUP_TYPE
 from services import groups
 from services import serialize
@@ -45,9 +46,7 @@ def create_group():
 def get_group(group_id):
     mark("Group", group_id)
     group = groups.get(group_id)
-    if request.if_none_match and request.if_none_match.contains_weak(str(group.version)):
-        return current_app.response_class(status=304, headers={"ETag": groups.etag(group)})
-    return _group_response(group)
+    return not_modified(group.version, groups.etag(group)) or _group_response(group)
 
 
 @bp.put("/Groups/<group_id>")
@@ -75,18 +74,15 @@ def delete_group(group_id):
 
 def _search(args):
     mark("Group")
-    config = current_app.config
-    req = params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
-                                max_count=config["SCIM_MAX_RESULTS"])
+    req = search_request(args)
     search = groups.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending)
-    total, rows = groups.search(search, config["SCIM_MAX_FILTER_LENGTH"])
+    total, rows = groups.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
     resources = _resources(rows, req.attributes, req.excluded)
     return scim_response(list_response(resources, total, req.start_index))
 
 
 def _group_response(group, status=200, location=False):
-    attributes = split(request.args.get("attributes"))
-    excluded = split(request.args.get("excludedAttributes"))
+    attributes, excluded = projection()
     body = _resources([group], attributes, excluded)[0]
     response = scim_response(body, status, groups.etag(group))
     if location:  # not body["meta"]: `attributes` may have projected meta away

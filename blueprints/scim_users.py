@@ -8,11 +8,12 @@ from blueprints.scim import base_url
 from blueprints.scim import bp
 from blueprints.scim import json_body
 from blueprints.scim import mark
+from blueprints.scim import not_modified
+from blueprints.scim import projection
 from blueprints.scim import scim_response
-from scim import params
+from blueprints.scim import search_request
 from scim.discovery import list_response
 from scim.project import project
-from scim.project import split
 from services import serialize
 from services import users
 
@@ -39,9 +40,7 @@ def create_user():
 def get_user(user_id):
     mark("User", user_id)
     user = users.get(user_id)
-    if request.if_none_match and request.if_none_match.contains_weak(str(user.version)):
-        return current_app.response_class(status=304, headers={"ETag": users.etag(user)})
-    return _user_response(user)
+    return not_modified(user.version, users.etag(user)) or _user_response(user)
 
 
 @bp.put("/Users/<user_id>")
@@ -67,11 +66,9 @@ def delete_user(user_id):
 
 def _search(args):
     mark("User")
-    config = current_app.config
-    req = params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
-                                max_count=config["SCIM_MAX_RESULTS"])
+    req = search_request(args)
     search = users.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending)
-    total, rows = users.search(search, config["SCIM_MAX_FILTER_LENGTH"])
+    total, rows = users.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
     rtype = users.resource_type()
     with_groups = _wants(rtype, "groups", req.attributes, req.excluded)
     resources = [project(r, rtype, req.attributes, req.excluded)
@@ -81,8 +78,7 @@ def _search(args):
 
 def _user_response(user, status=200, location=False):
     rtype = users.resource_type()
-    attributes, excluded = split(request.args.get("attributes")), split(
-        request.args.get("excludedAttributes"))
+    attributes, excluded = projection()
     with_groups = _wants(rtype, "groups", attributes, excluded)
     body = project(serialize.users([user], base_url(), with_groups)[0], rtype, attributes, excluded)
     response = scim_response(body, status, users.etag(user))
