@@ -17,6 +17,8 @@ timeout = 60
 # SIGTERM; keep the orchestrator's stop timeout (Docker, systemd, Kubernetes) above it.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# gunicorn 27's control socket sits at one per-user path that every server would share.
+control_socket_disable = True
 accesslog = None  # the app logs one JSON line per request (logging_setup.py)
 errorlog = "-"
 # gunicorn's own messages (boot, worker timeouts and kills) as JSON lines too. The root

@@ -137,7 +137,8 @@ def _load(body: dict) -> tuple[dict, list[dict]]:
     Entra's create lists a non-standard `…/ADSCIM/2.0/Group` URN in `schemas`: `schemas`
     is the server's to set, so it is read no further.
     """
-    data, ignored = resource.load(body, GROUP_TYPE, unknown=settings.get("unknown_attributes"))
+    data, ignored = resource.load(body, GROUP_TYPE, unknown=settings.get("unknown_attributes"),
+                                  max_value_length=settings.max_value_length())
     _note_ignored(ignored)
     return data, data.pop("members", [])
 
@@ -195,6 +196,7 @@ def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:
     """Apply the operations that are not on members (displayName, externalId) with scim.patch."""
     if not ops:
         return data
-    after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown)
+    after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown,
+                                      max_value_length=settings.max_value_length())
     _note_ignored(ignored)
     return after

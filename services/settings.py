@@ -38,6 +38,13 @@ def get(key: str):
     return all_settings()[key]
 
 
+def max_value_length() -> int:
+    """The longest string value accepted (config SCIM_MAX_VALUE_LENGTH, not an admin setting)."""
+    from flask import current_app
+
+    return current_app.config.get("SCIM_MAX_VALUE_LENGTH", 4096)
+
+
 def invalidate() -> None:
     _cache["values"] = None
 

@@ -147,7 +147,8 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
     with tx.write() as session:
         user = _locked(session, user_id, if_match)
         before = dict(user.data)
-        after, ignored = scim_patch.apply(before, operations, rtype, unknown=_unknown())
+        after, ignored = scim_patch.apply(before, operations, rtype, unknown=_unknown(),
+                                          max_value_length=settings.max_value_length())
         _note_ignored(ignored)
         if after != before:
             provisioning.check_email_unique(session, after, user.id)
@@ -197,7 +198,8 @@ def etag(user: User) -> str:
 
 
 def _load(body, rtype) -> dict:
-    data, ignored = resource.load(body, rtype, unknown=_unknown())
+    data, ignored = resource.load(body, rtype, unknown=_unknown(),
+                                  max_value_length=settings.max_value_length())
     _note_ignored(ignored)
     return data
 

@@ -130,3 +130,10 @@ def test_healthz_needs_no_auth_and_html_404_outside_scim(client):
     response = client.get("/nope")
     assert response.status_code == 404
     assert response.content_type.startswith("text/html")
+
+
+def test_value_length_limit_is_configurable(app, scim):
+    app.config["SCIM_MAX_VALUE_LENGTH"] = 50
+    response = scim.post("Users", {"userName": "a", "nickName": "n" * 51})
+    assert_scim_error(response, 400, "invalidValue")
+    assert scim.post("Users", {"userName": "a", "nickName": "n" * 50}).status_code == 201
