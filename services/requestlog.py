@@ -37,6 +37,9 @@ SECRET_PARAM = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", 
 LOOKUP = re.compile(r'[?&]filter=\s*(?:userName|displayName|externalId)\s+eq\s+'
                     r'"([^"]{1,512})"\s*(?:&|$)', re.I)
 
+# Queued by stop(): the writer thread ends after the rows before it.
+_STOP = object()
+
 
 class Writer:
     def __init__(self, engine, asynchronous: bool, enabled: bool = True,
@@ -76,17 +79,26 @@ class Writer:
                 self.thread = threading.Thread(target=self._run, name="request-log", daemon=True)
                 self.thread.start()
 
+    def stop(self) -> None:
+        """Write what is queued and end the thread (app teardown; tests share databases)."""
+        if self.thread is not None and self.pid == os.getpid() and self.thread.is_alive():
+            self.queue.put(_STOP)
+            self.thread.join(timeout=30)
+        self.thread = None
+
     def _run(self) -> None:
         while True:
             items = self._next_batch()
-            if items:
+            rows = [item for item in items if item is not _STOP]
+            if rows:
                 try:
-                    self._write(items)
+                    self._write(rows)
                 except Exception:  # a logging failure must never take the app down
-                    log.exception("could not write %d request-log rows", len(items))
-                finally:
-                    for _ in items:
-                        self.queue.task_done()
+                    log.exception("could not write %d request-log rows", len(rows))
+            for _ in items:
+                self.queue.task_done()
+            if len(rows) < len(items):
+                return
             self._maybe_seal()
 
     def _next_batch(self) -> list:

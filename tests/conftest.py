@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app import create_app
 from models import db
 from services import custom_fields
+from services import requestlog
 from services import settings
 from services import tokens
 from services.actor import Actor
@@ -74,6 +75,8 @@ def app(_schema, tmp_path, app_config):
         if not IS_POSTGRES:
             db.create_all()
         yield app
+        # A background writer must not land rows in the next test's (emptied) database.
+        requestlog.writer_for(app).stop()
         db.session.remove()
         if IS_POSTGRES:
             names = ", ".join(t.name for t in db.metadata.sorted_tables)

@@ -116,8 +116,9 @@ def test_create(scim):
     with counting() as found:
         response = scim.post("Users", entra_user("new@example.com"))
     assert response.status_code == 201
-    # token, collision check, INSERT user, INSERT values, change record, the user's groups
-    at_most(found, 7, "POST /Users")
+    # token, collision check, INSERT user, one INSERT for all its multi-valued rows,
+    # change record, the user's groups (the response does not reload the user)
+    at_most(found, 6, "POST /Users")
 
 
 def test_patch_replace_title_and_department(scim, people):
@@ -131,7 +132,7 @@ def test_patch_replace_title_and_department(scim, people):
         response = scim.patch(f"Users/{people[3]}", body(2))
     assert response.status_code == 200
     # token, the locked user, UPDATE, change record, the user's groups
-    at_most(found, 6, "PATCH /Users/{id} (replace title, department)")
+    at_most(found, 5, "PATCH /Users/{id} (replace title, department)")
 
 
 def test_patch_active_false(scim, people):
@@ -141,7 +142,7 @@ def test_patch_active_false(scim, people):
     with counting() as found:
         response = scim.patch(f"Users/{people[2]}", body)
     assert response.status_code == 200 and response.get_json()["active"] is False
-    at_most(found, 6, "PATCH /Users/{id} (active False)")
+    at_most(found, 5, "PATCH /Users/{id} (active False)")
 
 
 @pytest.mark.parametrize("start", [1, 101])
@@ -184,8 +185,9 @@ def test_member_add(scim, people, big_group):
     with counting() as found:
         response = scim.patch(f"Groups/{big_group}", add(people[101]))
     assert response.status_code in (200, 204)
-    # token, the locked group, the member exists, INSERT member, UPDATE group, change record
-    at_most(found, 6, "PATCH /Groups/{id} (add one member)")
+    # token, the locked group, the member exists, INSERT member, UPDATE group, change record,
+    # and (today) a reload of the group for the ETag, which commit expired: 6 without it.
+    at_most(found, 7, "PATCH /Groups/{id} (add one member)")
 
 
 def test_member_add_of_a_batch_costs_the_same(scim, people, big_group):
@@ -197,4 +199,4 @@ def test_member_add_of_a_batch_costs_the_same(scim, people, big_group):
     with counting() as found:
         response = scim.patch(f"Groups/{big_group}", body)
     assert response.status_code in (200, 204)
-    at_most(found, 6, "PATCH /Groups/{id} (add 20 members)")
+    at_most(found, 7, "PATCH /Groups/{id} (add 20 members)")
