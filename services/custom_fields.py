@@ -27,7 +27,8 @@ def active() -> list[CustomField]:
     if _cache["fields"] is None or now - _cache["at"] > _TTL:
         from models import db
 
-        query = select(CustomField).where(CustomField.retired_at.is_(None)).order_by(CustomField.name)
+        query = (select(CustomField).where(CustomField.retired_at.is_(None))
+                 .order_by(CustomField.name))
         fields = list(db.session.execute(query).scalars())
         for field in fields:
             db.session.expunge(field)
@@ -101,7 +102,8 @@ def retire(name: str, actor) -> CustomField:
 
 
 def _get(session, name: str) -> CustomField:
-    field = session.execute(select(CustomField).where(CustomField.name == name)).scalar_one_or_none()
+    stmt = select(CustomField).where(CustomField.name == name)
+    field = session.execute(stmt).scalar_one_or_none()
     if field is None:
         raise InvalidValue(f"no custom field named {name!r}", status=404)
     return field
@@ -109,7 +111,8 @@ def _get(session, name: str) -> CustomField:
 
 def _check(name: str, type_: str) -> None:
     if not NAME.match(name or ""):
-        raise InvalidValue("a field name starts with a letter and has only letters, digits, - and _ "
+        raise InvalidValue("a field name starts with a letter and has only letters, digits, "
+                           "- and _ "
                            "(at most 64 characters)")
     if type_ not in TYPES:
         raise InvalidValue(f"type must be one of {', '.join(TYPES)}")

@@ -149,18 +149,9 @@ def _note_ignored(ignored) -> None:
 
 
 def _locked(session, group_id: str, if_match: str | None) -> Group:
-    """Load the group for update and check If-Match (RFC 7644 §3.14).
-
-    On PostgreSQL the row lock serialises the writers of one group. NO KEY UPDATE rather
-    than UPDATE: it does not block the foreign-key checks (KEY SHARE) of other groups
-    adding this one as a member. SQLite writers are serialised by tx.write().
-    """
-    stmt = select(Group).where(Group.id == group_id)
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=True)
-    group = session.execute(stmt).scalar_one_or_none()
-    if group is None:
-        raise NotFound(f"Group {group_id} not found")
+    """Load the group for update and check If-Match (RFC 7644 §3.14)."""
+    group = tx.locked_one(session, select(Group).where(Group.id == group_id),
+                          f"Group {group_id} not found")
     check_if_match(if_match, etag(group))
     return group
 

@@ -61,7 +61,8 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
                          expires_at=now + timedelta(days=days))
         session.add(token)
         audit.record(session, actor, "token.issue", "Token", name, name,
-                     {"prefix": [None, token.prefix], "expires": [None, token.expires_at.isoformat()]})
+                     {"prefix": [None, token.prefix],
+                      "expires": [None, token.expires_at.isoformat()]})
     return token, secret
 
 

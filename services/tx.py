@@ -23,3 +23,20 @@ def write():
         except BaseException:
             session.rollback()
             raise
+
+
+def locked_one(session, stmt, missing: str):
+    """Load one row for update, or raise NotFound(missing).
+
+    On PostgreSQL the row is locked FOR NO KEY UPDATE: it serialises the writers of the row
+    without blocking foreign-key checks (KEY SHARE) from membership writes that reference
+    it. SQLite writers are already serialised by write().
+    """
+    from scim.errors import NotFound
+
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(key_share=True)
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise NotFound(missing)
+    return row

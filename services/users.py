@@ -214,14 +214,9 @@ def _note_ignored(ignored) -> None:
 
 
 def _locked(session, user_id: str, if_match: str | None) -> User:
-    """Load the user for update (row lock on PostgreSQL) and check If-Match."""
+    """Load the user for update and check If-Match."""
     stmt = select(User).where(User.id == user_id, User.hidden.is_(False))
-    if db.engine.dialect.name == "postgresql":
-        # NO KEY UPDATE: group PATCHes that reference this user (FOR KEY SHARE) don't wait.
-        stmt = stmt.with_for_update(key_share=True)
-    user = session.execute(stmt).scalar_one_or_none()
-    if user is None:
-        raise NotFound(f"User {user_id} not found")
+    user = tx.locked_one(session, stmt, f"User {user_id} not found")
     check_if_match(if_match, etag(user))
     return user
 
