@@ -68,3 +68,16 @@ def remove_sqlite(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.unlink(path + suffix)
+
+
+def backend_pids(url: str) -> list[int]:
+    """PostgreSQL's server processes for this database (their CPU is the server's too)."""
+    if not url.startswith("postgresql"):
+        return []
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND pid <> pg_backend_pid()").fetchall()
+    return [pid for (pid,) in rows]

@@ -66,9 +66,13 @@ def write_requests(requests: list, path: str) -> None:
 
 
 def measure(base_url: str, token: str | None, requests: list, concurrency: int,
-            duration: float, server_pid: int | None = None, tool: str = "wrk") -> dict:
-    """Replay `requests` (cycling) at `concurrency` for `duration` s; stats with CPU shares."""
-    pids = process_tree(server_pid) if server_pid else []
+            duration: float, server_pid: int | None = None, tool: str = "wrk",
+            database_pids: list[int] = ()) -> dict:
+    """Replay `requests` (cycling) at `concurrency` for `duration` s; stats with CPU shares.
+
+    The server's CPU is gunicorn's processes plus `database_pids` (PostgreSQL backends).
+    """
+    pids = (process_tree(server_pid) if server_pid else []) + list(database_pids)
     server_before = cpu_seconds(pids)
     machine_before = machine_busy_seconds()
     began = time.perf_counter()

@@ -31,8 +31,6 @@ from bench.servers import ROOT
 from bench.servers import Server
 
 RESULTS = os.path.join(ROOT, "bench", "results")
-MIN_REQUESTS = 40
-MAX_DURATION = 20.0
 
 
 class Bench:
@@ -49,11 +47,13 @@ class Bench:
         server, args = self.servers[app], self.args
         warm = loadgen.measure(server.url, self.token, make(warm_n), c, args.warmup,
                                server.pid, args.client)
+        backends = database.backend_pids(args.database_url or "")  # after warm-up: all open
         # Slow cases run longer, so that every figure rests on at least MIN_REQUESTS.
-        duration = min(MAX_DURATION, max(args.duration, MIN_REQUESTS / max(warm["rps"], 0.5)))
+        duration = min(args.max_duration,
+                       max(args.duration, args.min_requests / max(warm["rps"], 0.5)))
         requests = make(int(warm["rps"] * duration * 1.8) + 50 if stateful else None)
         stats = loadgen.measure(server.url, self.token, requests, c, duration, server.pid,
-                                args.client)
+                                args.client, backends)
         stats.update(case=name, app=app, c=c, baseline=baseline, records_per_request=records,
                      records_per_s=stats["rps"] * records, **extra)
         # A stateful case that ran out of fresh requests repeated some: its figure is void.
@@ -224,9 +224,11 @@ def parse(argv) -> argparse.Namespace:
     args.users = args.users or (10_000 if quick else 100_000)
     args.spares = args.spares or (5_000 if quick else 20_000)
     args.group_size = min(args.group_size or (10_000 if quick else 100_000), args.users)
-    args.duration = args.duration or (2.0 if quick else 5.0)
+    args.duration = args.duration or (1.0 if quick else 5.0)
     args.warmup = args.warmup or 1.0
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    # Slow cases (bulk, deep pages) run longer, up to max_duration, for min_requests.
+    args.min_requests, args.max_duration = (10, 4.0) if quick else (40, 20.0)
     return args
 
 
