@@ -6,6 +6,7 @@ for a user that was committed before the crash when link-on-create is off, a 201
 links to it when it is on.
 """
 
+import http.client
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -58,7 +59,7 @@ class Load:
             if i % 5 == 4:
                 self.http.call("DELETE", path, timeout=10)
             return status
-        except OSError as error:  # the server died under this request
+        except (OSError, http.client.HTTPException) as error:  # the server died under it
             return type(error).__name__
 
     def reach(self, attempts: int, timeout: float = 60) -> None:
