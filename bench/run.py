@@ -48,10 +48,13 @@ class Bench:
         warm = loadgen.measure(server.url, self.token, make(warm_n), c, args.warmup,
                                server.pid, args.client)
         backends = database.backend_pids(args.database_url or "")  # after warm-up: all open
-        # Slow cases run longer, so that every figure rests on at least MIN_REQUESTS.
+        # Slow cases run longer, so that every figure rests on at least min_requests.
         duration = min(args.max_duration,
                        max(args.duration, args.min_requests / max(warm["rps"], 0.5)))
-        requests = make(int(warm["rps"] * duration * 1.8) + 50 if stateful else None)
+        # Fresh requests for stateful cases: a 1 s warm-up underestimates slow ones at c=8.
+        requests = make(int(warm["rps"] * duration * 3) + 50 * c if stateful else None)
+        if not requests:
+            raise RuntimeError(f"{name}: no fresh requests left (raise --spares or --users)")
         stats = loadgen.measure(server.url, self.token, requests, c, duration, server.pid,
                                 args.client, backends)
         stats.update(case=name, app=app, c=c, baseline=baseline, records_per_request=records,
@@ -90,7 +93,8 @@ def run_cases(bench: Bench, args, groups: dict) -> None:
                    records=50, warm_n=20)
         for label in ("small", "big"):
             bench.case(f"member_add_{label}", "rollcall", plan.member_adds(groups[f"{label}_add"]),
-                       c, stateful=True, baseline="update", members=groups[f"{label}_members"])
+                       c, stateful=True, baseline="update", members=groups[f"{label}_members"],
+                       warm_n=100)
         for label, start in positions.items():
             bench.case(f"page_base_{label}", "baseline", plan.base_pages(start), c)
             bench.case(f"page_{label}", "rollcall", plan.pages(start), c,
@@ -222,7 +226,7 @@ def parse(argv) -> argparse.Namespace:
     args = p.parse_args(argv)
     quick = args.quick
     args.users = args.users or (10_000 if quick else 100_000)
-    args.spares = args.spares or (5_000 if quick else 20_000)
+    args.spares = args.spares or (10_000 if quick else 20_000)
     args.group_size = min(args.group_size or (10_000 if quick else 100_000), args.users)
     args.duration = args.duration or (1.0 if quick else 5.0)
     args.warmup = args.warmup or 1.0
