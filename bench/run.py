@@ -1,6 +1,6 @@
 """Benchmark Rollcall against a minimal app on the same stack, in one command.
 
-    .venv/bin/python -m bench.run                 # SQLite, 100,000 users (≈ 10 minutes)
+    .venv/bin/python -m bench.run                 # SQLite, 100,000 users (≈ 6 minutes)
     .venv/bin/python -m bench.run --quick         # SQLite, 10,000 users (≈ 2 minutes)
     .venv/bin/python -m bench.run --database-url postgresql+psycopg://postgres@127.0.0.1/rc_bench
     .venv/bin/python -m bench.run --scale 10000,1000000   # lookup p99 as the directory grows
