@@ -162,7 +162,18 @@ def main(argv=None) -> int:
     if not args.keep_db:
         database.remove_sqlite(rollcall_url)
         database.remove_sqlite(baseline_url)
+    _compress(os.path.join(out_dir, "rollcall.log"))  # one JSON line per request: ~100 MB
     return 0
+
+
+def _compress(path: str) -> None:
+    import gzip
+    import shutil
+
+    if os.path.exists(path):
+        with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.unlink(path)
 
 
 def main_run(args, rollcall_url, baseline_url, token, out_dir) -> dict:
