@@ -6,7 +6,6 @@ and the `/Schemas` discovery document, so they cannot drift apart.
 
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -326,7 +325,3 @@ def user_type(custom: Schema | None = None) -> ResourceType:
 
 
 GROUP_TYPE = ResourceType("Group", "/Groups", "Group", GROUP_SCHEMA)
-
-
-def with_returned(attribute: Attribute, returned: str) -> Attribute:
-    return replace(attribute, returned=returned)
