@@ -54,6 +54,8 @@ class User(db.Model):
 
     __table_args__ = (
         Index("ux_users_user_name", func.lower(user_name), unique=True),
+        # Listing: WHERE hidden IS false ORDER BY created, id, and its count, from the index.
+        Index("ix_users_listing", hidden, created, id),
         Index("ix_users_external_id", external_id),
         Index("ix_users_display_name", func.lower(display_name)),
         Index("ix_users_employee_number", func.lower(employee_number)),

@@ -22,6 +22,7 @@ from scim.errors import Uniqueness
 from scim.schema import GROUP_TYPE
 from services import audit
 from services import group_members
+from services import listing
 from services import memberships
 from services import settings
 from services import tx
@@ -49,16 +50,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Gro
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         conditions.append(query.to_sql(tree, memberships.group_resolver))
-    total = db.session.execute(select(func.count()).select_from(Group).where(*conditions)).scalar()
-    if params.count == 0 or total == 0:
-        return total, []
-    order = [Group.created, Group.id]
-    if params.sort_by:
-        path = scim_filter.parse_path(params.sort_by).attr
-        order = [query.order_by(path, memberships.group_resolver, params.descending), Group.id]
-    stmt = (select(Group).where(*conditions).order_by(*order)
-            .offset(params.start_index - 1).limit(params.count))
-    return total, list(db.session.execute(stmt).scalars())
+    order = listing.order(params, memberships.group_resolver, Group)
+    return listing.page(Group, conditions, order, params)
 
 
 def create(body: dict, actor) -> Group:

@@ -15,14 +15,13 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import InvalidPath
-from scim.errors import InvalidValue
 from scim.errors import NotFound
 from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import custom_fields
+from services import listing
 from services import provisioning
 from services import settings
 from services import tx
@@ -70,31 +69,14 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Use
             rows = list(db.session.execute(_BY_USER_NAME, {"name": tree.value.lower()}).scalars())
             return len(rows), rows
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
-    rows = []
-    if params.count > 0:
-        stmt = (select(User).where(*conditions).order_by(*_order(params, rtype))
-                .offset(params.start_index - 1).limit(params.count))
-        rows = list(db.session.execute(stmt).scalars())
-    if params.start_index == 1 and len(rows) < params.count:
-        return len(rows), rows  # the whole result is on this page: no count query needed
-    total = db.session.execute(select(func.count()).select_from(User).where(*conditions)).scalar()
-    return total, rows
+    order = listing.order(params, user_store.resolver(rtype), User)
+    return listing.page(User, conditions, order, params)
 
 
 def _user_name_eq(tree) -> bool:
     return (isinstance(tree, scim_filter.Compare) and tree.op == "eq"
             and isinstance(tree.value, str) and tree.path.urn is None and tree.path.sub is None
             and tree.path.attr.lower() == "username")
-
-
-def _order(params: Search, rtype) -> list:
-    if not params.sort_by:
-        return [User.created, User.id]
-    try:
-        path = scim_filter.parse_path(params.sort_by).attr
-    except InvalidPath as error:
-        raise InvalidValue(f"sortBy: {error.detail}") from error
-    return [query.order_by(path, user_store.resolver(rtype), params.descending), User.id]
 
 
 def create(body: dict, actor) -> tuple[User, bool]:

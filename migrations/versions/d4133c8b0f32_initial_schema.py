@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a9c91df1027d
+Revision ID: d4133c8b0f32
 Revises: 
-Create Date: 2026-11-23 21:55:02.137885
+Create Date: 2026-11-23 23:00:40.587922
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'a9c91df1027d'
+revision = 'd4133c8b0f32'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -200,6 +200,7 @@ def upgrade():
         batch_op.create_index('ix_users_family_name', [sa.literal_column('lower(family_name)')], unique=False)
         batch_op.create_index('ix_users_given_name', [sa.literal_column('lower(given_name)')], unique=False)
         batch_op.create_index(batch_op.f('ix_users_last_modified'), ['last_modified'], unique=False)
+        batch_op.create_index('ix_users_listing', ['hidden', 'created', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_manager_id'), ['manager_id'], unique=False)
         batch_op.create_index('ix_users_organization', [sa.literal_column('lower(organization)')], unique=False)
         batch_op.create_index('ux_users_user_name', [sa.literal_column('lower(user_name)')], unique=True)
@@ -256,6 +257,7 @@ def downgrade():
         batch_op.drop_index('ux_users_user_name')
         batch_op.drop_index('ix_users_organization')
         batch_op.drop_index(batch_op.f('ix_users_manager_id'))
+        batch_op.drop_index('ix_users_listing')
         batch_op.drop_index(batch_op.f('ix_users_last_modified'))
         batch_op.drop_index('ix_users_given_name')
         batch_op.drop_index('ix_users_family_name')
