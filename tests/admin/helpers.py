@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from argon2 import PasswordHasher
 from flask import g
 from flask.testing import FlaskClient
@@ -60,3 +61,19 @@ def counts() -> dict:
 
 def csrf_from(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture(name="client")
+def fresh_client(app, monkeypatch):
+    """A test client with cheap password hashes and a fresh `g` per request."""
+    cheap_hashes(monkeypatch)
+    app.test_client_class = FreshClient
+    return app.test_client()
+
+
+@pytest.fixture(name="admin")
+def signed_in_admin(client):
+    """The client, signed in as the admin "alice"."""
+    make_account("alice")
+    assert sign_in(client, "alice").status_code == 302
+    return client

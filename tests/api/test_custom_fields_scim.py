@@ -9,29 +9,13 @@ from sqlalchemy import select
 from models import RequestLog
 from models import db
 from services import rules
-from tests.admin.helpers import FreshClient
-from tests.admin.helpers import cheap_hashes
-from tests.admin.helpers import make_account
+from tests.admin.helpers import fresh_client  # noqa: F401 (fixture)
 from tests.admin.helpers import page
-from tests.admin.helpers import sign_in
+from tests.admin.helpers import signed_in_admin  # noqa: F401 (fixture)
 from tests.conftest import user_body
 
 URN = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-
-@pytest.fixture
-def client(app, monkeypatch):
-    cheap_hashes(monkeypatch)
-    app.test_client_class = FreshClient
-    return app.test_client()
-
-
-@pytest.fixture
-def admin(client):
-    make_account("alice")
-    assert sign_in(client, "alice").status_code == 302
-    return client
 
 
 @pytest.fixture
