@@ -28,6 +28,9 @@ DEFAULTS = {
     "SCIM_RATE_LIMIT": "200/second",
     # Failed bearer authentications per client address (guessing tokens, broken clients).
     "SCIM_AUTH_FAILURE_LIMIT": "60/minute",
+    # Seconds a worker remembers a valid token (0: look it up on every request). A revoked
+    # token keeps working in the other workers for at most this long.
+    "SCIM_TOKEN_CACHE_SECONDS": 5,
     "RATELIMIT_STORAGE_URI": "memory://",
     # A Redis outage must not fail SCIM requests (Entra quarantines a failing app): fall
     # back to per-process limits instead.
@@ -54,6 +57,7 @@ ENV_KEYS = {
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
     "SCIM_AUTH_FAILURE_LIMIT": str,
+    "SCIM_TOKEN_CACHE_SECONDS": float,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,

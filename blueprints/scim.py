@@ -56,7 +56,9 @@ def _authentication():
     env = request.environ
     if "rollcall.auth" not in env:
         try:
-            env["rollcall.auth"] = tokens.authenticate(request.headers.get("Authorization"))
+            env["rollcall.auth"] = tokens.authenticate(
+                request.headers.get("Authorization"),
+                current_app.config["SCIM_TOKEN_CACHE_SECONDS"])
         except Unauthorized as error:
             env["rollcall.auth"] = error
     return env["rollcall.auth"]

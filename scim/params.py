@@ -46,6 +46,11 @@ class SearchRequestSchema(Schema):
         return {_CANONICAL.get(str(k).lower(), k): v for k, v in dict(data).items()}
 
 
+# One instance for all requests: building a Schema deep-copies its fields (~0.3 ms), and
+# load() keeps no state between calls.
+_SCHEMA = SearchRequestSchema()
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     filter: str | None
@@ -63,7 +68,7 @@ def search_request(data, *, default_count: int, max_count: int) -> SearchRequest
     :raise InvalidValue: for non-numeric startIndex/count or an unknown sortOrder.
     """
     try:
-        loaded = SearchRequestSchema().load(data)
+        loaded = _SCHEMA.load(data)
     except ValidationError as error:
         name, messages = next(iter(error.messages.items()))
         raise InvalidValue(f"{name}: {'; '.join(map(str, messages))}") from error

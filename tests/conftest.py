@@ -58,6 +58,7 @@ def reset_caches():
     settings.invalidate()
     custom_fields.invalidate()
     tokens.reset_touch_cache()
+    tokens.forget_cached()
 
 
 @pytest.fixture

@@ -46,6 +46,48 @@ def test_expired_and_revoked_tokens_are_401(client):
         assert_scim_error(response, 401)
 
 
+
+def _users(client, secret):
+    return client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {secret}"})
+
+
+def _revoke_elsewhere(name):
+    """Revoke as another worker process would: in the database, not in this process's cache."""
+    db.session.execute(update(ApiToken).where(ApiToken.name == name).values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+def test_a_remembered_token_ends_with_its_expiry_and_with_revocation(app, client, monkeypatch):
+    assert app.config["SCIM_TOKEN_CACHE_SECONDS"] == 5
+    _, secret = tokens.issue("entra", 1, CLI)
+    assert _users(client, secret).status_code == 200  # now remembered by this process
+    monkeypatch.setattr(tokens, "utcnow", lambda: utcnow() + timedelta(days=1, seconds=1))
+    assert_scim_error(_users(client, secret), 401)  # expiry is checked on every use
+    monkeypatch.undo()
+
+    _, other = tokens.issue("okta", 30, CLI)
+    assert _users(client, other).status_code == 200
+    tokens.revoke("okta", CLI)  # in this process: at once
+    assert_scim_error(_users(client, other), 401)
+
+
+def test_a_token_revoked_by_another_worker_ends_within_the_cache_time(client, monkeypatch):
+    _, secret = tokens.issue("entra", 30, CLI)
+    assert _users(client, secret).status_code == 200
+    _revoke_elsewhere("entra")
+    assert _users(client, secret).status_code == 200  # remembered for at most 5 seconds
+    later = tokens.time.monotonic() + 5.1
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: later)
+    assert_scim_error(_users(client, secret), 401)
+
+
+@pytest.mark.parametrize("app_config", [{"SCIM_TOKEN_CACHE_SECONDS": 0}])
+def test_with_no_token_cache_revocation_elsewhere_is_immediate(client):
+    _, secret = tokens.issue("entra", 30, CLI)
+    assert _users(client, secret).status_code == 200
+    _revoke_elsewhere("entra")
+    assert_scim_error(_users(client, secret), 401)
+
 def test_token_last_used_is_recorded(scim):
     assert scim.get("Users").status_code == 200
     token = db.session.execute(db.select(ApiToken)).scalar_one()

@@ -65,6 +65,7 @@ def live_server(tmp_path):
     settings.invalidate()
     custom_fields.invalidate()
     tokens.reset_touch_cache()
+    tokens.forget_cached()
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,9 +1,13 @@
 """Rate limits per token (Flask-Limiter): SCIM 429 with Retry-After, memory or Redis storage."""
 
+import time
+
 import pytest
 from limits import parse
+from limits.storage import storage_from_string
 from sqlalchemy import select
 
+import extensions
 from app import DEFAULTS
 from app import create_app
 from models import RequestLog
@@ -103,3 +107,21 @@ def test_a_redis_outage_degrades_to_per_process_limits(app, client):
     secret = new_token()
     # Entra quarantines an app whose calls fail: no 500 because the limiter's store is down.
     assert [get_users(client, secret).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_memory_counters_start_no_thread_per_hit_and_still_expire(monkeypatch):
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, extensions.MemoryStorage)  # what memory:// gives in Rollcall
+    first_timer = storage.timer
+    for i in range(3):
+        storage.incr(f"token-{i}", expiry=60)
+        time.sleep(0.03)  # limits' own storage starts a new sweep thread after 10 ms
+    assert storage.timer is first_timer
+    assert storage.get("token-0") == 1
+
+    storage.incr("short-lived", expiry=0.05)
+    time.sleep(0.1)
+    monkeypatch.setattr(storage, "SWEEP_INTERVAL", 0)
+    storage.incr("token-0", expiry=60)  # any hit sweeps, at most once per interval
+    assert "short-lived" not in storage.storage  # swept although nobody read it again
+    assert storage.get("token-0") == 2
