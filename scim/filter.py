@@ -101,6 +101,19 @@ def parse(text: str, *, max_length: int = 4096, max_depth: int = 32):
     return node
 
 
+def equality_value(tree, attr: str) -> str | None:
+    """The string of `<attr> eq "string"` on a core attribute (a lookup by key), else None.
+
+    `attr` is lower case. Entra and Okta look users and groups up this way; the services
+    answer it with a statement built once instead of compiling the filter.
+    """
+    if (isinstance(tree, Compare) and tree.op == "eq" and isinstance(tree.value, str)
+            and tree.path.urn is None and tree.path.sub is None
+            and tree.path.attr.lower() == attr):
+        return tree.value
+    return None
+
+
 def parse_path(text: str, *, max_length: int = 1024) -> PatchPath:
     """Parse a PATCH operation path (RFC 7644 §3.5.2, `PATH` ABNF).
 

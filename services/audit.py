@@ -1,5 +1,7 @@
 """Change records: who changed what, written in the same transaction as the change."""
 
+from sqlalchemy import insert
+
 from models import ChangeRecord
 from models import utcnow
 from services import tx
@@ -13,6 +15,20 @@ SECRET_KEYS = {"password", "secret", "token", "token_hash", "password_hash"}
 def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
            resource_name: str | None, changes: dict | None) -> ChangeRecord:
     """Add a change record to the caller's transaction, hashed for the audit chain."""
+    row = ChangeRecord(**entry(actor, action, resource_type, resource_id, resource_name, changes))
+    session.add(row)
+    return row
+
+
+def record_many(session, entries: list[dict]) -> None:
+    """Insert change records built by `entry` with one executemany INSERT, in list order."""
+    if entries:
+        session.execute(insert(ChangeRecord.__table__), entries)
+
+
+def entry(actor, action: str, resource_type: str | None, resource_id: str | None,
+          resource_name: str | None, changes: dict | None) -> dict:
+    """The columns of a change record as `record` writes it, content hash included."""
     fields = {
         "at": utcnow(),
         "request_id": current_request_id(),
@@ -24,9 +40,7 @@ def record(session, actor, action: str, resource_type: str | None, resource_id: 
         "resource_name": resource_name,
         "changes": redact(changes) if changes else None,
     }
-    entry = ChangeRecord(**fields, content_hash=content_hash("changes", fields))
-    session.add(entry)
-    return entry
+    return {**fields, "content_hash": content_hash("changes", fields)}
 
 
 def log_event(actor, action: str, resource_type: str | None = None, resource_id: str | None = None,

@@ -6,6 +6,7 @@ change through services.group_members in set-based SQL, never through the JSON d
 
 import uuid
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -44,11 +45,19 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
     return memberships.members_of([g.id for g in rows], base_url)
 
 
+# Entra's group lookup, `displayName eq "…"`: at most one row on the unique index.
+_BY_NAME = select(Group).where(func.lower(Group.display_name) == bindparam("name"))
+
+
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Group]]:
     """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded."""
     conditions = []
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
+        name = scim_filter.equality_value(tree, "displayname")
+        if name is not None and params.start_index == 1 and params.count > 0:
+            rows = list(db.session.execute(_BY_NAME, {"name": name.lower()}).scalars())
+            return len(rows), rows
         conditions.append(query.to_sql(tree, memberships.group_resolver))
     order = listing.order(params, memberships.group_resolver, Group)
     return listing.page(Group, conditions, order, params)
@@ -68,6 +77,7 @@ def create(body: dict, actor) -> Group:
         added = group_members.add(session, group.id, named)
         audit.record(session, actor, "group.create", "Group", group.id, group.display_name,
                      {**audit.diff({}, data), **group_members.Delta(added=added).changes()})
+        tx.keep_loaded(session, group)
     return group
 
 
@@ -86,6 +96,7 @@ def replace(group_id: str, body: dict, actor, if_match: str | None = None) -> Gr
             _write(session, group, data)
             audit.record(session, actor, "group.replace", "Group", group.id,
                          group.display_name, changes)
+        tx.keep_loaded(session, group)
     return group
 
 
@@ -108,6 +119,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
             _write(session, group, after)
             audit.record(session, actor, "group.patch", "Group", group.id, group.display_name,
                          changes)
+        tx.keep_loaded(session, group)
     return group
 
 

@@ -40,3 +40,13 @@ def locked_one(session, stmt, missing: str):
     if row is None:
         raise NotFound(missing)
     return row
+
+
+def keep_loaded(session, row) -> None:
+    """Detach a written row so the commit does not expire it.
+
+    Its attributes are then the committed state, and the response reads them without
+    the SELECT an expired row would cost. Call it last in the transaction.
+    """
+    session.flush()
+    session.expunge(row)

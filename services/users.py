@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from models import User
@@ -20,6 +21,7 @@ from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
+from services import column_lengths
 from services import custom_fields
 from services import listing
 from services import provisioning
@@ -65,18 +67,13 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Use
     conditions = [User.hidden.is_(False)]
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
-        if _user_name_eq(tree) and params.start_index == 1 and params.count > 0:
-            rows = list(db.session.execute(_BY_USER_NAME, {"name": tree.value.lower()}).scalars())
+        name = scim_filter.equality_value(tree, "username")
+        if name is not None and params.start_index == 1 and params.count > 0:
+            rows = list(db.session.execute(_BY_USER_NAME, {"name": name.lower()}).scalars())
             return len(rows), rows
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
     order = listing.order(params, user_store.resolver(rtype), User)
     return listing.page(User, conditions, order, params)
-
-
-def _user_name_eq(tree) -> bool:
-    return (isinstance(tree, scim_filter.Compare) and tree.op == "eq"
-            and isinstance(tree.value, str) and tree.path.urn is None and tree.path.sub is None
-            and tree.path.attr.lower() == "username")
 
 
 def create(body: dict, actor) -> tuple[User, bool]:
@@ -92,7 +89,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
         if existing is not None and (existing.hidden or settings.get("link_on_create")):
             note(f"linked POST to existing user {existing.id}")
             _replace(session, existing, data, rtype, actor, "user.link")
-            _keep_loaded(session, existing)
+            tx.keep_loaded(session, existing)
             return existing, False
         if existing is not None:
             raise Uniqueness(f"userName {data['userName']!r} is already in use")
@@ -104,7 +101,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
         _save(session, user, {}, data, rtype)
         audit.record(session, actor, "user.create", "User", user.id, user.user_name,
                      audit.diff({}, data))
-        _keep_loaded(session, user)
+        tx.keep_loaded(session, user)
     return user, True
 
 
@@ -118,29 +115,102 @@ def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> Use
     with tx.write() as session:
         user = _locked(session, user_id, if_match)
         _replace(session, user, data, rtype, actor, "user.replace")
-        _keep_loaded(session, user)
+        tx.keep_loaded(session, user)
     return user
 
 
 def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
-    """PATCH: apply a PatchOp, all or nothing (RFC 7644 §3.5.2)."""
+    """PATCH: apply a PatchOp, all or nothing (RFC 7644 §3.5.2).
+
+    The PatchOp, its checks and the change record are worked out on the user as read,
+    before the write transaction; the write applies only if the user is still at that
+    version, and otherwise the PATCH starts over (optimistic). On SQLite, where writers
+    take turns, a PATCH so holds the lock for a few statements, not for all its work.
+    """
     rtype = resource_type()
     operations = scim_patch.operations(body)
+    for _ in range(PATCH_ATTEMPTS - 1):
+        user = get(user_id)
+        db.session.expunge(user)  # a draft: the write's rollback must not expire it
+        change = _patched(user, operations, rtype, actor, if_match)
+        if change is None:
+            return user
+        with tx.write() as session:
+            if _store(session, change):
+                return user
+    # Busy user: the last attempt reads under the write lock, so nobody can overtake it.
     with tx.write() as session:
         user = _locked(session, user_id, if_match)
-        before = dict(user.data)
-        after, ignored = scim_patch.apply(before, operations, rtype, unknown=_unknown(),
-                                          max_value_length=settings.max_value_length())
-        _note_ignored(ignored)
-        if after != before:
-            provisioning.check_email_unique(session, after, user.id)
-            provisioning.admit(session, user, after, was_active=user.active)
-            _write(session, user, before, after, rtype)
-            _save(session, user, before, after, rtype)
-            audit.record(session, actor, "user.patch", "User", user.id, user.user_name,
-                         audit.diff(before, after))
-        _keep_loaded(session, user)
+        session.expunge(user)
+        change = _patched(user, operations, rtype, actor, if_match)
+        if change is not None:
+            _store(session, change)
     return user
+
+
+PATCH_ATTEMPTS = 3
+
+
+@dataclass
+class _Change:
+    user: User
+    version: int
+    before: dict
+    after: dict
+    rtype: object
+    record: dict
+    ignored: list
+
+
+def _patched(user: User, operations, rtype, actor, if_match: str | None) -> _Change | None:
+    """Apply the PatchOp to a detached user; None (with the notes made) if nothing changed."""
+    check_if_match(if_match, etag(user))
+    before, version = user.data, user.version
+    after, ignored = scim_patch.apply(dict(before), operations, rtype, unknown=_unknown(),
+                                      max_value_length=settings.max_value_length())
+    if after == before:
+        _note_ignored(ignored)
+        return None
+    session = db.session
+    provisioning.check_email_unique(session, after, user.id)
+    provisioning.admit(session, user, after, was_active=user.active)
+    provisioning.require_email(after)
+    if _manager(after) != _manager(before):
+        user_store.check_manager(session, user.id, after)
+    user.data = after
+    user_store.sync_columns(user, after)
+    _touch(user)
+    column_lengths.check_row(user)
+    record = audit.entry(actor, "user.patch", "User", user.id, user.user_name,
+                         audit.diff(before, after))
+    return _Change(user, version, before, after, rtype, record, ignored)
+
+
+def _store(session, change: _Change) -> bool:
+    """Write a patched user if it is still at the version it was read at; False if not."""
+    user = change.user
+    stmt = (update(User).where(User.id == user.id, User.version == change.version,
+                               User.hidden.is_(False))
+            .values({name: getattr(user, name) for name in _PATCHED})
+            .execution_options(synchronize_session=False))
+    try:
+        if session.execute(stmt).rowcount != 1:
+            return False
+    except IntegrityError as error:
+        raise Uniqueness("userName is already in use") from error
+    user_store.sync_values(session, user.id, change.before, change.after, change.rtype)
+    audit.record_many(session, [change.record])
+    _note_ignored(change.ignored)
+    return True
+
+
+# The columns a PATCH can change: the indexed copies of `data`, and the bookkeeping.
+_PATCHED = (*user_store.CORE_COLUMNS, "active", "manager_id", "seat_waiting", "data",
+            "version", "last_modified")
+
+
+def _manager(data: dict):
+    return (data.get(ENTERPRISE) or {}).get("manager")
 
 
 def delete(user_id: str, actor, if_match: str | None = None) -> None:
@@ -254,18 +324,23 @@ def _save(session, user: User, before: dict, after: dict, rtype) -> None:
     user_store.sync_values(session, user.id, before, after, rtype)
 
 
-def _keep_loaded(session, user: User) -> None:
-    """Detach the written user so the commit does not expire it.
-
-    Its attributes are the committed state; expired, the response would reload them
-    with one more SELECT. Call it last in the transaction, once everything is flushed.
-    """
-    session.expunge(user)
-
-
 def _flush(session) -> None:
     """Flush now so a concurrent duplicate surfaces as 409, not as a 500 at commit."""
     try:
         session.flush()
     except IntegrityError as error:
         raise Uniqueness("userName is already in use") from error
+
+
+def validate(body: dict, rtype) -> tuple[dict, list[str]]:
+    """Validate a POST body as `create` does; returns (data, ignored attribute paths).
+
+    For services.bulk_users, which validates a run of creates before it writes them and
+    notes each one's ignored attributes (note_ignored) only when it reaches that one.
+    """
+    return resource.load(body, rtype, unknown=_unknown(),
+                         max_value_length=settings.max_value_length())
+
+
+def note_ignored(ignored: list[str]) -> None:
+    _note_ignored(ignored)

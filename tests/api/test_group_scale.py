@@ -45,7 +45,10 @@ def statements():
 
 
 def work(seen: list[str]) -> list[str]:
-    return [s for s in seen if not any(name in s for name in NOISE)]
+    """The membership work: without the noise, and without BEGIN/COMMIT (a cache refresh
+    that reads first makes the write transaction's BEGIN the second one)."""
+    return [s for s in seen if not any(name in s for name in NOISE)
+            and s.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
 
 def bulk_users(prefix: str, count: int) -> None:
@@ -122,7 +125,7 @@ def patch_costs_the_same_for_10_and_100000_members(scim, make_user, big):
           f"remove {len(small_remove)}/{len(big_remove)} (10/{BIG} members)")
     for seen in (small_add, small_remove, big_add, big_remove):
         assert len(seen) <= BOUND, "\n".join(s[:100].replace("\n", " ") for s in seen)
-    assert len(work(big_add)) == len(work(small_add))
+    assert len(work(big_add)) == len(work(small_add)), (work(small_add), work(big_add))
     assert len(work(big_remove)) == len(work(small_remove))
     assert member_count(big) == BIG and member_count(small) == 10
 

@@ -10,9 +10,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
+from models import ChangeRecord
 from models import User
 from models import db
+from services import users
 from tests.hardening.support import patch_body
 from tests.hardening.support import run_together
 from tests.hardening.support import user_body
@@ -85,3 +88,43 @@ def test_if_match_lets_exactly_one_of_concurrent_writers_win(app, token, scim):
     assert final["displayName"] == winner["displayName"]
     assert final["meta"]["version"] == 'W/"2"'
     assert user_problems() == []
+
+
+def _overtaken_patches(monkeypatch, app, user_id: str, times: int) -> list:
+    """Let another writer change the user after each of the first `times` PATCH drafts."""
+    real, drafts = users._patched, []
+
+    def overtaken(user, *args):
+        change = real(user, *args)
+        drafts.append(user.version)
+        if len(drafts) <= times:
+            with db.engine.begin() as conn:  # its own connection: a writer elsewhere
+                current = conn.execute(select(User.version, User.data)
+                                       .where(User.id == user_id)).one()
+                conn.execute(update(User).where(User.id == user_id).values(
+                    version=current.version + 1, display_name=f"Other {len(drafts)}",
+                    data={**current.data, "displayName": f"Other {len(drafts)}"}))
+        return change
+
+    monkeypatch.setattr(users, "_patched", overtaken)
+    return drafts
+
+
+@pytest.mark.parametrize("overtakes", [1, users.PATCH_ATTEMPTS - 1])
+def test_a_patch_that_was_overtaken_starts_over_and_loses_nothing(
+        app, scim, monkeypatch, overtakes):
+    user = scim.post("Users", user_body("race@example.com")).get_json()
+    drafts = _overtaken_patches(monkeypatch, app, user["id"], overtakes)
+
+    op = {"op": "replace", "path": "title", "value": "Boss"}
+    response = scim.patch(f"Users/{user['id']}", patch_body(op))
+
+    assert response.status_code == 200, response.get_json()
+    assert len(drafts) == overtakes + 1  # each overtaken draft was thrown away, then one won
+    final = scim.get(f"Users/{user['id']}").get_json()
+    assert final["title"] == "Boss"
+    assert final["displayName"] == f"Other {overtakes}"  # the other writer's change is kept
+    assert final["meta"]["version"] == f'W/"{1 + overtakes + 1}"'
+    changes = db.session.execute(select(ChangeRecord.changes).where(
+        ChangeRecord.action == "user.patch", ChangeRecord.resource_id == user["id"])).scalars()
+    assert list(changes) == [{"title": [None, "Boss"]}]  # one record: for the write that won

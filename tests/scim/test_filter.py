@@ -12,6 +12,7 @@ from scim.filter import Or
 from scim.filter import PatchPath
 from scim.filter import Present
 from scim.filter import ValuePath
+from scim.filter import equality_value
 from scim.filter import parse
 from scim.filter import parse_path
 from scim.filter import to_string
@@ -425,3 +426,19 @@ TO_STRING = [
 def test_to_string(node, text):
     assert to_string(node) == text
     assert parse(text) == node if not isinstance(node, PatchPath) else parse_path(text) == node
+
+
+@pytest.mark.parametrize("text, attr, expected", [
+    ('userName eq "Ann@Example.com"', "username", "Ann@Example.com"),
+    ('USERNAME eq "ann"', "username", "ann"),
+    ('displayName eq "Sales"', "displayname", "Sales"),
+    ('displayName eq "Sales"', "username", None),
+    ('userName ne "ann"', "username", None),
+    ('userName eq 5', "username", None),
+    ('name.givenName eq "ann"', "name", None),
+    ('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ann"', "username", None),
+    ('userName eq "ann" and active eq true', "username", None),
+    ('emails[value eq "ann"]', "emails", None),
+])
+def test_equality_value_recognises_only_a_plain_key_lookup(text, attr, expected):
+    assert equality_value(parse(text), attr) == expected
