@@ -46,7 +46,8 @@ def groups_of(user_ids: list[str]) -> dict[str, list[tuple[str, str, bool]]]:
     """{user id: [(group id, displayName, direct)]} for a page of users, in one query."""
     if not user_ids:
         return {}
-    rows = db.session.execute(GROUPS_OF, {"user_ids": list(user_ids)})
+    # Core rows on the session's connection: the ORM's execute path doubled this query's cost.
+    rows = db.session.connection().execute(GROUPS_OF, {"user_ids": list(user_ids)})
     out: dict[str, dict[str, tuple]] = {}
     for user_id, group_id, name, is_direct in rows:
         seen = out.setdefault(user_id, {})
