@@ -3,6 +3,8 @@
 Each operation calls the same service verb as its own endpoint, so each is one
 transaction: applied whole or not at all. `bulkId:…` references (in paths, member
 values and manager values) are resolved by running the operations they name first.
+Consecutive user creates that reference no bulkId are the exception: they are checked
+one by one but written together (services/bulk_users.py), still each with its outcome.
 """
 
 import logging
@@ -15,6 +17,7 @@ from scim.errors import InvalidValue
 from scim.errors import PayloadTooLarge
 from scim.errors import SCIMError
 from scim.resource import clip
+from services import bulk_users
 from services import groups
 from services import users
 from services.context import current_request_id
@@ -23,6 +26,8 @@ BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _REF = re.compile(r"^bulkId:(.+)$")
+# User creates written per transaction: bounds the IN list and SQLite's write-lock hold.
+BATCH = 100
 
 log = logging.getLogger("rollcall")
 
@@ -50,10 +55,14 @@ def process(body: dict, actor, base_url: str, max_operations: int) -> dict:
     """
     ops, fail_on_errors = _parse(body, max_operations)
     run = _Run(ops, actor, base_url, fail_on_errors)
-    for op in ops:
-        if run.stopped():
-            break
-        run.ensure(op, ())
+    batching, position = bulk_users.batchable(), 0
+    while position < len(ops) and not run.stopped():
+        creates = _user_creates(ops, position) if batching else []
+        if creates:
+            run.create_users(creates)
+        else:
+            run.ensure(ops[position], ())
+        position += len(creates) or 1
     return {"schemas": [BULK_RESPONSE],
             "Operations": [op.result for op in ops if op.result is not None]}
 
@@ -91,9 +100,30 @@ def _operation(index: int, raw) -> _Operation:
     return op
 
 
+def _user_creates(ops: list[_Operation], start: int) -> list[_Operation]:
+    """The run of unprocessed POST /Users operations from `start` that name no bulkId."""
+    run = []
+    for op in ops[start:start + BATCH]:
+        if not _plain_user_create(op):
+            break
+        run.append(op)
+    return run
+
+
+def _plain_user_create(op: _Operation) -> bool:
+    if op.result is not None or op.refs or op.method != "POST" or not isinstance(op.data, dict):
+        return False
+    try:
+        return _target(op, op.path)[0] == "Users"
+    except SCIMError:
+        return False
+
+
 def _references(value) -> list[str]:
     """The bulkIds named as `bulkId:x` anywhere in a path or a data value (RFC 7644 §3.7.2)."""
     if isinstance(value, str):
+        if "bulkId:" not in value:  # most strings: no split, no regex
+            return []
         return [m.group(1) for part in value.split("/") if (m := _REF.match(part))]
     if isinstance(value, list):
         return [ref for item in value for ref in _references(item)]
@@ -147,6 +177,37 @@ class _Run:
                 status = source.result and source.result.get("status")
                 return SCIMError(f"bulkId {clip(ref)!r} was not created ({status})", status=409)
         return None
+
+    def create_users(self, ops: list[_Operation]) -> None:
+        """Create a run of users, written together; one the batch leaves out runs alone."""
+        while ops and not self.stopped():
+            outcomes = self.batch(ops)
+            if outcomes is None:
+                for op in ops:  # as if there were no batch
+                    if not self.stopped():
+                        self.ensure(op, ())
+                return
+            for op, outcome in zip(ops, outcomes, strict=False):
+                self.created_user(op, outcome)
+            if len(outcomes) < len(ops) and not self.stopped():
+                self.ensure(ops[len(outcomes)], ())
+            ops = ops[len(outcomes) + 1:]
+
+    def batch(self, ops: list[_Operation]) -> list | None:
+        budget = None if self.fail_on_errors is None else self.fail_on_errors - self.errors
+        try:
+            return bulk_users.create([op.data for op in ops], self.actor, budget)
+        except Exception:  # each operation then fails, or not, by itself
+            log.exception("bulk user creates %d-%d failed", ops[0].index, ops[-1].index)
+            return None
+
+    def created_user(self, op: _Operation, outcome) -> None:
+        if isinstance(outcome, SCIMError):
+            self.finish(op, None, outcome)
+            return
+        self.created[op.bulk_id] = outcome.id
+        self.finish(op, {"status": "201", "location": f"{self.base_url}/Users/{outcome.id}",
+                         "version": users.etag(outcome)}, None)
 
     def execute(self, op: _Operation) -> tuple[dict | None, SCIMError | None]:
         try:

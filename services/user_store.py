@@ -1,9 +1,12 @@
 """How a canonical SCIM user dict maps onto the users table and its indexed copies."""
 
 import json
+from functools import cache
 
+from sqlalchemy import String
 from sqlalchemy import delete
 from sqlalchemy import insert
+from sqlalchemy import inspect
 from sqlalchemy import select
 
 from models import User
@@ -65,12 +68,18 @@ def _get(data: dict, path: tuple):
     return data
 
 
+def columns(data: dict) -> dict:
+    """The indexed column values of a canonical dict, by column name."""
+    out = {column: _get(data, path) for column, path in CORE_COLUMNS.items()}
+    out["active"] = data.get("active", True) is not False
+    out["manager_id"] = _get(data, (ENTERPRISE, "manager", "value"))
+    return out
+
+
 def sync_columns(user: User, data: dict) -> None:
     """Copy the indexed attributes out of the canonical dict."""
-    for column, path in CORE_COLUMNS.items():
-        setattr(user, column, _get(data, path))
-    user.active = data.get("active", True) is not False
-    user.manager_id = _get(data, (ENTERPRISE, "manager", "value"))
+    for column, value in columns(data).items():
+        setattr(user, column, value)
 
 
 def multi_valued(rtype) -> list[tuple[str | None, str]]:
@@ -104,8 +113,43 @@ def sync_values(session, user_id: str, before: dict, after: dict, rtype) -> None
         rows += _rows(user_id, key, new)
     if rows:
         for row in rows:  # what the before_flush check would do for ORM rows
-            column_lengths.check_row(UserValue(**row))
+            check_lengths(UserValue, row)
         session.execute(insert(UserValue.__table__), rows)
+
+
+def new_rows(user_id: str, data: dict, rtype) -> list[dict]:
+    """The child rows of a new user, as sync_values writes them for a create."""
+    rows = []
+    for urn, name in multi_valued(rtype):
+        entries = _get(data, (urn, name) if urn else (name,)) or []
+        rows += _rows(user_id, row_key(urn, name), entries)
+    return rows
+
+
+@cache
+def _string_columns(model) -> tuple[tuple[str, int], ...]:
+    out = []
+    for attr in inspect(model).column_attrs:
+        kind = attr.columns[0].type
+        if isinstance(kind, String) and kind.length:
+            out.append((attr.key, kind.length))
+    return tuple(out)
+
+
+def check_lengths(model, row: dict) -> None:
+    """column_lengths.check_row for a row given as a dict (Core INSERTs skip the flush check).
+
+    Building ORM objects only to check them would cost more than the INSERT they feed.
+    :raise InvalidValue: with check_row's message, for the first column that does not fit.
+    """
+    for key, length in _string_columns(model):
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > length:
+            table = model.__table__.name
+            label = (f"{row['attr']}.{key}" if table == "user_values"
+                     else column_lengths.LABELS.get(key, key) if table in ("users", "groups")
+                     else f"{table}.{key}")
+            raise InvalidValue(f"{label}: value longer than {length} characters")
 
 
 def _rows(user_id: str, key: str, entries: list) -> list[dict]:
@@ -122,9 +166,10 @@ def _rows(user_id: str, key: str, entries: list) -> list[dict]:
     return rows
 
 
-def check_manager(session, user_id: str, data: dict) -> None:
+def check_manager(session, user_id: str, data: dict, known: set | None = None) -> None:
     """A manager must be another existing user.
 
+    `known`, when given, holds the ids already found to be users (see `existing`).
     :raise InvalidValue: naming the id otherwise.
     """
     manager = _get(data, (ENTERPRISE, "manager", "value"))
@@ -132,9 +177,16 @@ def check_manager(session, user_id: str, data: dict) -> None:
         return
     if manager == user_id:
         raise InvalidValue("a user cannot be their own manager")
-    found = session.execute(select(User.id).where(User.id == manager, User.hidden.is_(False)))
-    if found.first() is None:
+    if manager not in (known if known is not None else existing(session, [manager])):
         raise InvalidValue(f"manager {manager!r} is not a user here")
+
+
+def existing(session, ids: list) -> set:
+    """The ids among `ids` of visible users, in one query."""
+    if not ids:
+        return set()
+    stmt = select(User.id).where(User.id.in_(ids), User.hidden.is_(False))
+    return set(session.execute(stmt).scalars())
 
 
 def resolver(rtype):

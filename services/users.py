@@ -255,8 +255,7 @@ def etag(user: User) -> str:
 
 
 def _load(body, rtype) -> dict:
-    data, ignored = resource.load(body, rtype, unknown=_unknown(),
-                                  max_value_length=settings.max_value_length())
+    data, ignored = validate(body, rtype)
     _note_ignored(ignored)
     return data
 

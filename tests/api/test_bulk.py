@@ -237,18 +237,15 @@ def count_statements(send) -> int:
     return len(seen)
 
 
-def test_entra_inbound_payload_of_50_costs_50_creates(scim):
+def test_entra_inbound_payload_of_50_costs_what_a_payload_of_2_costs(scim):
     users = iter(entra_inbound_user(i) for i in range(1000))
 
     def send(*operations):
         return lambda: scim.post("Bulk", bulk(*operations, failOnErrors=None))
 
     single = count_statements(lambda: scim.post("Users", next(users)["data"]))
-    one = count_statements(send(next(users)))
     two = count_statements(send(next(users), next(users)))
     fifty = count_statements(send(*(next(users) for _ in range(50))))
-    print(f"statements: POST /Users {single}, bulk of 1 {one}, 2 {two}, 50 {fifty}")
-    per_create = two - one
-    assert fifty - one == 49 * per_create  # linear: no N+1 beyond one create each
-    assert per_create <= single
-    assert scim.get("Users").get_json()["totalResults"] == 54
+    print(f"statements: POST /Users {single}, bulk of 2 {two}, 50 {fifty}")
+    assert fifty == two <= single  # the creates are written together, not one by one
+    assert scim.get("Users").get_json()["totalResults"] == 53

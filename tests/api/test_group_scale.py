@@ -45,8 +45,10 @@ def statements():
 
 
 def work(seen: list[str]) -> list[str]:
-    """The membership work: without the noise, and without BEGIN/COMMIT (a cache refresh
-    that reads first makes the write transaction's BEGIN the second one)."""
+    """The membership work: the statements without the noise and transaction control.
+
+    A cache refresh that reads first makes the write transaction's BEGIN a second one.
+    """
     return [s for s in seen if not any(name in s for name in NOISE)
             and s.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
