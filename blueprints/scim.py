@@ -38,6 +38,9 @@ from services.context import current_notes
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+# UTF-8 JSON carries those only as escapes (raw NUL is no valid JSON text, and a raw
+# surrogate no valid UTF-8); UTF-16 and UTF-32 bodies, with their zero bytes, are walked.
+_ESCAPED_BAD_TEXT = re.compile(rb"\\u(0000|d[89a-f])", re.IGNORECASE)
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 
@@ -187,9 +190,10 @@ def json_body() -> dict:
         raise InvalidSyntax("the request body is not valid JSON") from error
     if not isinstance(body, dict):
         raise InvalidSyntax("the request body must be a JSON object")
-    if _depth(body) > MAX_DEPTH:
+    # The walks below run only when the raw text could fail them (a tenth of a write's CPU).
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(body) > MAX_DEPTH:
         raise InvalidSyntax(f"the request body nests deeper than {MAX_DEPTH} levels")
-    if _unstorable(body):
+    if (b"\x00" in raw or _ESCAPED_BAD_TEXT.search(raw)) and _unstorable(body):
         raise InvalidValue("strings must not contain NUL characters or unpaired surrogates")
     return body
 

@@ -123,6 +123,9 @@ def test_attribute_names_and_values_have_lengths(scim, alice, unchanged):
 ])
 def test_text_no_database_can_store_is_invalid_value(scim, raw, unchanged):
     scim_error(scim.post("Users", data=raw), 400, "invalidValue")
+    # JSON may come in UTF-16 or UTF-32 (RFC 8259 §8.1 readers detect it): the same check.
+    for encoding in ("utf-16", "utf-32-le"):
+        scim_error(scim.post("Users", data=raw.encode(encoding)), 400, "invalidValue")
 
 
 def test_nul_in_an_id_or_parameter_is_no_500(scim, alice):
