@@ -224,8 +224,12 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL (ProxyFix makes request.url_root the external one)."""
-    return request.url_root.rstrip("/") + bp.url_prefix
+    """The public SCIM base URL (ProxyFix makes scheme and host the external ones).
+
+    Built from its parts: request.url_root also turns the URL into an IRI, a tenth
+    of a lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
+    """
+    return f"{request.scheme}://{request.host}{request.root_path.rstrip('/')}{bp.url_prefix}"
 
 
 def scim_response(body: dict, status: int = 200, etag: str | None = None):
@@ -270,7 +274,7 @@ def _log(response) -> None:
         "token_name": token.name if token else None,
         "token_prefix": token.prefix if token else None,
         "client_ip": _text(request.remote_addr or "", 64),
-        "user_agent": _text(request.user_agent.string or "", 512),
+        "user_agent": _text(request.headers.get("User-Agent", ""), 512),
         "method": _text(request.method, 10),
         "path": _text(request.full_path.rstrip("?"), 2048),
         "status": response.status_code,
