@@ -1,5 +1,6 @@
 """Tokens: generate (the secret is shown once), list, revoke, rotate."""
 
+from flask import current_app
 from flask import flash
 from flask import make_response
 from flask import redirect
@@ -57,10 +58,20 @@ def revoke_token(token_id):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("admin/token_revoke.html", form=form, token=token,
-                               in_use=dashboard.token_in_use() == token.name)
+                               in_use=dashboard.token_in_use() == token.name,
+                               takes_effect=_takes_effect())
     tokens.revoke(token.name, actor())
-    flash(f"Token {token.name} is revoked. Requests that use it now get 401.", "success")
+    flash(f"Token {token.name} is revoked. Requests that use it get 401 {_takes_effect()}.",
+          "success")
     return redirect(url_for("admin.tokens"))
+
+
+def _takes_effect() -> str:
+    """When a revocation reaches every server process (they remember checked tokens)."""
+    seconds = current_app.config["SCIM_TOKEN_CACHE_SECONDS"]
+    if seconds <= 0:
+        return "at once"
+    return f"within {seconds:g} seconds (each server process remembers a checked token that long)"
 
 
 def rotated_name(old: str) -> str:

@@ -168,3 +168,12 @@ def test_rotated_names_fit(admin_client):
     assert len(rotated_name("x" * 100)) == 100
     assert rotated_name("a-rotated-2024-01-01").startswith("a-rotated-")
     assert rotated_name("a-rotated-2024-01-01").count("-rotated-") == 1
+
+
+def test_revoking_says_when_it_takes_effect(app, admin_client):
+    tokens.issue("entra", 90, CLI)
+    token_id = tokens.all_tokens()[0].id
+    assert "within 5 seconds" in page(admin_client.get(f"/admin/tokens/{token_id}/revoke"))
+    app.config["SCIM_TOKEN_CACHE_SECONDS"] = 0
+    assert "get <code>401</code> at once." in page(
+        admin_client.get(f"/admin/tokens/{token_id}/revoke"))
