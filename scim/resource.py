@@ -83,7 +83,11 @@ def load(body: dict, rtype: ResourceType, *, unknown: str = "ignore",
         if key.lower() in DROPPED:
             continue
         _load_key(resource, key, value, rtype, options)
-    return validate(resource, rtype, max_value_length=max_value_length), ignored
+    # Every value went through coerce() on its way in: left to do are the extension
+    # objects that later keys emptied, and the required attributes.
+    resource = {key: value for key, value in resource.items() if value != {}}
+    _require(resource, rtype)
+    return resource, ignored
 
 
 def _load_key(resource: dict, key: str, value, rtype: ResourceType, options: dict) -> None:
@@ -259,10 +263,15 @@ def validate(resource: dict, rtype: ResourceType, *, max_value_length: int = 409
             raise InvalidValue(f"{extension.id} must be an object")
         for name, sub_value in value.items():
             _checked(out, extension, name, sub_value, options, f"{extension.id}:{name}")
-    for attribute in rtype.core.attributes:
-        if attribute.required and attribute.name not in out:
-            raise InvalidValue(f"{attribute.name} is required")
+    _require(out, rtype)
     return out
+
+
+def _require(resource: dict, rtype: ResourceType) -> None:
+    """RFC 7643 §2.2: a resource has every required attribute."""
+    for attribute in rtype.core.attributes:
+        if attribute.required and attribute.name not in resource:
+            raise InvalidValue(f"{attribute.name} is required")
 
 
 def _checked(out: dict, schema, name: str, value, options: dict, path: str) -> None:

@@ -151,6 +151,9 @@ LOADS = [
       "groups": [{"value": "g"}]},
      {"userName": "a"}),
     ("password never stored", {"userName": "a", "Password": "hunter2"}, {"userName": "a"}),
+    ("an extension emptied by a later flattened key vanishes",
+     {"userName": "a", ENT: {"department": "S"}, f"{ENT}:department": ""},
+     {"userName": "a"}),
 ]
 
 
