@@ -14,7 +14,10 @@ def project(resource: dict, rtype: ResourceType, attributes=(), excluded=()) -> 
     """Return the resource with only the attributes the client asked for.
 
     `attributes` wins when both are given; `id` and `schemas` (returned: always) stay.
+    Without either, the resource itself is returned, not a copy.
     """
+    if not attributes and not excluded:
+        return resource
     if attributes:
         wanted = _targets(rtype, attributes)
         out = {}

@@ -49,8 +49,11 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
 _BY_NAME = select(Group).where(func.lower(Group.display_name) == bindparam("name"))
 
 
-def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[Group]]:
-    """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded."""
+def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
+    """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded.
+
+    The rows are Groups, or listing.Row for a page of the general search.
+    """
     conditions = []
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)

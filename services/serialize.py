@@ -10,33 +10,41 @@ from services import memberships
 # Attributes come out in the schema's order (userName first), extensions after the core.
 _RANK = {name: i for i, name in enumerate(
     ["externalId", *(a.name for a in USER_SCHEMA.attributes)])}
+# Documents come in a few shapes (the same keys): each shape's order is worked out once.
+_SHAPES: dict[tuple, tuple] = {}
+_MAX_SHAPES = 1024
 
 
 def timestamp(value) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def meta(kind: str, row, location: str) -> dict:
+    created = timestamp(row.created)
+    modified = created if row.last_modified == row.created else timestamp(row.last_modified)
     return {
         "resourceType": kind,
-        "created": timestamp(row.created),
-        "lastModified": timestamp(row.last_modified),
+        "created": created,
+        "lastModified": modified,
         "location": location,
         "version": f'W/"{row.version}"',
     }
 
 
-def users(rows: list[User], base_url: str, with_groups: bool = True) -> list[dict]:
-    """Serialize a page of users; their groups come from one query for the whole page."""
+def users(rows: list, base_url: str, with_groups: bool = True) -> list[dict]:
+    """Serialize a page of users; their groups come from one query for the whole page.
+
+    `rows` are User objects or services.listing.Row.
+    """
     groups = memberships.groups_of([u.id for u in rows]) if with_groups else {}
     return [user(u, base_url, groups.get(u.id, []) if with_groups else None) for u in rows]
 
 
 def user(row: User, base_url: str, groups: list | None = None) -> dict:
     data = row.data
-    extensions = [k for k in data if k.startswith("urn:")]
+    keys, extensions = _shape(tuple(data))
     out = {"schemas": [USER, *extensions], "id": row.id}
-    for key in sorted(data, key=lambda k: _RANK.get(k, len(_RANK))):
+    for key in keys:
         out[key] = data[key]
     manager = (data.get(ENTERPRISE) or {}).get("manager")
     if manager:
@@ -59,3 +67,14 @@ def group(row, base_url: str, members: list[dict] | None) -> dict:
         out["members"] = members
     out["meta"] = meta("Group", row, f"{base_url}/Groups/{row.id}")
     return out
+
+
+def _shape(keys: tuple) -> tuple[tuple, tuple]:
+    """(keys in output order, extension schemas) of a document with these keys."""
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        ordered = tuple(sorted(keys, key=lambda k: _RANK.get(k, len(_RANK))))
+        shape = ordered, tuple(k for k in keys if k.startswith("urn:"))
+        if len(_SHAPES) < _MAX_SHAPES:  # beyond it, rare shapes are worked out each time
+            _SHAPES[keys] = shape
+    return shape

@@ -61,8 +61,12 @@ _BY_USER_NAME = select(User).where(func.lower(User.user_name) == bindparam("name
                                    User.hidden.is_(False))
 
 
-def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list[User]]:
-    """Filter, count and page users in SQL (RFC 7644 §3.4.2)."""
+def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
+    """Filter, count and page users in SQL (RFC 7644 §3.4.2).
+
+    The rows carry what services/serialize.py reads (id, data, version, created,
+    last_modified): Users, or listing.Row for a page of the general search.
+    """
     rtype = resource_type()
     conditions = [User.hidden.is_(False)]
     if params.filter:
