@@ -46,20 +46,22 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
 
 
 # Entra's group lookup, `displayName eq "…"`: at most one row on the unique index.
-_BY_NAME = select(Group).where(func.lower(Group.display_name) == bindparam("name"))
+_BY_NAME = select(Group.id, Group.data, Group.version, Group.created, Group.last_modified).where(
+    func.lower(Group.display_name) == bindparam("name"))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded.
 
-    The rows are Groups, or listing.Row for a page of the general search.
+    The rows are listing.Rows: what services/serialize.py reads, without ORM objects.
     """
     conditions = []
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "displayname")
         if name is not None and params.start_index == 1 and params.count > 0:
-            rows = list(db.session.execute(_BY_NAME, {"name": name.lower()}).scalars())
+            found = db.session.connection().execute(_BY_NAME, {"name": name.lower()})
+            rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, memberships.group_resolver))
     order = listing.order(params, memberships.group_resolver, Group)

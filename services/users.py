@@ -57,15 +57,14 @@ def get(user_id: str) -> User:
 # Entra's matching query, `userName eq "…"` (entra-scim.md §5): at most one row, found by
 # the unique index on lower(user_name). Built once, so SQLAlchemy reuses its compiled form
 # instead of rebuilding the filter's expression and its cache key on every request.
-_BY_USER_NAME = select(User).where(func.lower(User.user_name) == bindparam("name"),
-                                   User.hidden.is_(False))
+_BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last_modified).where(
+    func.lower(User.user_name) == bindparam("name"), User.hidden.is_(False))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     """Filter, count and page users in SQL (RFC 7644 §3.4.2).
 
-    The rows carry what services/serialize.py reads (id, data, version, created,
-    last_modified): Users, or listing.Row for a page of the general search.
+    The rows are listing.Rows: what services/serialize.py reads, without ORM objects.
     """
     rtype = resource_type()
     conditions = [User.hidden.is_(False)]
@@ -73,7 +72,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "username")
         if name is not None and params.start_index == 1 and params.count > 0:
-            rows = list(db.session.execute(_BY_USER_NAME, {"name": name.lower()}).scalars())
+            found = db.session.connection().execute(_BY_USER_NAME, {"name": name.lower()})
+            rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
     order = listing.order(params, user_store.resolver(rtype), User)
