@@ -191,8 +191,8 @@ def main_run(args, rollcall_url, baseline_url, token, out_dir) -> dict:
         bench = Bench(args, token, rollcall, baseline, plan)
         calibration = calibrate(bench, args)
         groups, growth = prepare_groups(bench, args)
-        # 100,000s of memberships were just written: refresh the planner statistics, as
-        # autovacuum does on its own a little later (docs/operations.md, after an import).
+        # 100,000s of memberships were just written: refresh the planner statistics (and,
+        # on PostgreSQL, the visibility map), as autovacuum does on its own a little later.
         engine = seed.engine_for(rollcall_url)
         seed.analyze(engine)
         engine.dispose()
