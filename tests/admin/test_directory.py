@@ -5,16 +5,14 @@ Pages run a fixed number of queries, whatever their size.
 
 import csv
 import io
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
-from models import db
 from services import custom_fields
 from services import rules
 from services.actor import CLI
 from tests.admin.helpers import page
+from tests.sql import statements
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
@@ -37,20 +35,6 @@ def people(make_user):
         "cid": person(make_user, "cid@example.com", "Finance", "AMER", "Contoso"),
         "dee": person(make_user, "dee@example.com"),
     }
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def names(html):
@@ -99,11 +83,11 @@ def test_a_bad_filter_value_is_reported(admin_client, people):
 def test_paging_keeps_the_filters_and_a_fixed_number_of_queries(admin_client, make_user):
     for i in range(7):
         person(make_user, f"p{i:02}@example.com", "Ops")
-    with count_queries() as few:
+    with statements() as few:
         admin_client.get("/admin/directory?department=ops")
     for i in range(7, 60):
         person(make_user, f"p{i:02}@example.com", "Ops")
-    with count_queries() as many:
+    with statements() as many:
         first = page(admin_client.get("/admin/directory?department=ops"))
     assert len(many) == len(few)
     assert "Users 1–50 of 60" in first
@@ -164,7 +148,7 @@ def test_groups_and_a_groups_members_are_paged(admin_client, make_user, scim):
     assert ">Everyone</a>" in listing and ">Outer</a>" in listing
     assert "<td data-label=\"Direct members\">55</td>" in listing
     assert ">Outer</a>" not in page(admin_client.get("/admin/directory/groups?q=every"))
-    with count_queries() as queries:
+    with statements() as queries:
         first = page(admin_client.get(f"/admin/directory/groups/{team['id']}"))
     assert len(queries) <= 7  # sign-in, group, member page, count, timeline, BEGINs
     assert "Members 1–50 of 55" in first and ">m00</a>" in first and ">m54</a>" not in first

@@ -5,12 +5,10 @@ then every measurement goes through HTTP as Entra sends it.
 """
 
 import time
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import String
 from sqlalchemy import cast
-from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import literal
 from sqlalchemy import select
@@ -20,6 +18,7 @@ from models import GroupMember
 from models import User
 from models import db
 from models import utcnow
+from tests.sql import statements
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BIG = 100_000
@@ -27,21 +26,6 @@ BIG = 100_000
 BOUND = 15
 # Per-request bookkeeping whose caches refresh on their own clock; not membership work.
 NOISE = ("settings", "custom_fields", "api_tokens", "request_log")
-
-
-@contextmanager
-def statements():
-    """Collect the SQL text of every statement the app's engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def work(seen: list[str]) -> list[str]:
