@@ -205,7 +205,8 @@ class _Run:
         if isinstance(outcome, SCIMError):
             self.finish(op, None, outcome)
             return
-        self.created[op.bulk_id] = outcome.id
+        if op.bulk_id is not None:
+            self.created[op.bulk_id] = outcome.id
         self.finish(op, {"status": "201", "location": f"{self.base_url}/Users/{outcome.id}",
                          "version": users.etag(outcome)}, None)
 

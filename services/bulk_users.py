@@ -23,6 +23,7 @@ from models import utcnow
 from scim.errors import SCIMError
 from scim.errors import Uniqueness
 from services import audit
+from services import column_lengths
 from services import provisioning
 from services import settings
 from services import tx
@@ -127,13 +128,13 @@ class _Plan:
         at = self.clock.tick()
         row = {"id": user_id, **user_store.columns(data), "seat_waiting": seat_waiting,
                "hidden": False, "data": data, "version": 1, "created": at, "last_modified": at}
-        user_store.check_lengths(User, row)
+        column_lengths.check_values(User, row)
         values = user_store.new_rows(user_id, data, self.rtype)
         for value in values:
-            user_store.check_lengths(UserValue, value)
+            column_lengths.check_values(UserValue, value)
         record = audit.entry(self.actor, "user.create", "User", user_id, row["user_name"],
                              audit.diff({}, data))
-        user_store.check_lengths(ChangeRecord, record)
+        column_lengths.check_values(ChangeRecord, record)
         self.taken[data["userName"].lower()] = False
         self.seats.taken(row["active"])
         self.users.append(row)

@@ -4,6 +4,8 @@ SQLite stores any length; PostgreSQL fails the flush (a 500 mid-transaction). Ch
 every new or changed row before each flush makes both databases answer the same 400.
 """
 
+from functools import cache
+
 from sqlalchemy import String
 from sqlalchemy import event
 from sqlalchemy import inspect
@@ -32,20 +34,36 @@ def check_flush(session, _context, _instances) -> None:
 
 def check_row(row) -> None:
     """:raise InvalidValue: naming the attribute whose value does not fit."""
-    mapper = inspect(row).mapper
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        length = column.type.length if isinstance(column.type, String) else None
-        value = getattr(row, attr.key, None)
-        if length and isinstance(value, str) and len(value) > length:
-            raise InvalidValue(f"{_label(row, attr.key, mapper)}: value longer than {length} "
-                               "characters")
+    model = type(row)
+    check_values(model, {key: getattr(row, key, None) for key, _ in _limits(model)})
 
 
-def _label(row, key: str, mapper) -> str:
-    table = mapper.local_table.name
+def check_values(model, values: dict) -> None:
+    """check_row for a row given as a dict, as Core INSERTs and UPDATEs send it.
+
+    :raise InvalidValue: for the first column whose value does not fit.
+    """
+    for key, length in _limits(model):
+        value = values.get(key)
+        if isinstance(value, str) and len(value) > length:
+            raise InvalidValue(f"{_label(model.__table__.name, key, values)}: value longer "
+                               f"than {length} characters")
+
+
+@cache
+def _limits(model) -> tuple[tuple[str, int], ...]:
+    """(attribute, length) of each length-limited string column of a mapped class."""
+    out = []
+    for attr in inspect(model).column_attrs:
+        kind = attr.columns[0].type
+        if isinstance(kind, String) and kind.length:
+            out.append((attr.key, kind.length))
+    return tuple(out)
+
+
+def _label(table: str, key: str, values: dict) -> str:
     if table == "user_values":
-        return f"{row.attr}.{key}"
+        return f"{values.get('attr')}.{key}"
     if table in ("users", "groups"):
         return LABELS.get(key, key)
     return f"{table}.{key}"

@@ -1,12 +1,9 @@
 """How a canonical SCIM user dict maps onto the users table and its indexed copies."""
 
 import json
-from functools import cache
 
-from sqlalchemy import String
 from sqlalchemy import delete
 from sqlalchemy import insert
-from sqlalchemy import inspect
 from sqlalchemy import select
 
 from models import User
@@ -113,7 +110,7 @@ def sync_values(session, user_id: str, before: dict, after: dict, rtype) -> None
         rows += _rows(user_id, key, new)
     if rows:
         for row in rows:  # what the before_flush check would do for ORM rows
-            check_lengths(UserValue, row)
+            column_lengths.check_values(UserValue, row)
         session.execute(insert(UserValue.__table__), rows)
 
 
@@ -124,32 +121,6 @@ def new_rows(user_id: str, data: dict, rtype) -> list[dict]:
         entries = _get(data, (urn, name) if urn else (name,)) or []
         rows += _rows(user_id, row_key(urn, name), entries)
     return rows
-
-
-@cache
-def _string_columns(model) -> tuple[tuple[str, int], ...]:
-    out = []
-    for attr in inspect(model).column_attrs:
-        kind = attr.columns[0].type
-        if isinstance(kind, String) and kind.length:
-            out.append((attr.key, kind.length))
-    return tuple(out)
-
-
-def check_lengths(model, row: dict) -> None:
-    """column_lengths.check_row for a row given as a dict (Core INSERTs skip the flush check).
-
-    Building ORM objects only to check them would cost more than the INSERT they feed.
-    :raise InvalidValue: with check_row's message, for the first column that does not fit.
-    """
-    for key, length in _string_columns(model):
-        value = row.get(key)
-        if isinstance(value, str) and len(value) > length:
-            table = model.__table__.name
-            label = (f"{row['attr']}.{key}" if table == "user_values"
-                     else column_lengths.LABELS.get(key, key) if table in ("users", "groups")
-                     else f"{table}.{key}")
-            raise InvalidValue(f"{label}: value longer than {length} characters")
 
 
 def _rows(user_id: str, key: str, entries: list) -> list[dict]:

@@ -178,13 +178,8 @@ def _patched(user: User, operations, rtype, actor, if_match: str | None) -> _Cha
     session = db.session
     provisioning.check_email_unique(session, after, user.id)
     provisioning.admit(session, user, after, was_active=user.active)
-    provisioning.require_email(after)
-    if _manager(after) != _manager(before):
-        user_store.check_manager(session, user.id, after)
-    user.data = after
-    user_store.sync_columns(user, after)
-    _touch(user)
-    column_lengths.check_row(user)
+    _write(session, user, before, after, rtype)
+    column_lengths.check_row(user)  # written with Core, so no flush checks it
     record = audit.entry(actor, "user.patch", "User", user.id, user.user_name,
                          audit.diff(before, after))
     return _Change(user, version, before, after, rtype, record, ignored)
@@ -306,7 +301,8 @@ def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None
 
 def _write(session, user: User, before: dict, after: dict, rtype) -> None:
     provisioning.require_email(after)
-    user_store.check_manager(session, user.id, after)
+    if _manager(after) != _manager(before):  # an unchanged reference was checked when set
+        user_store.check_manager(session, user.id, after)
     user.data = after
     user_store.sync_columns(user, after)
     _touch(user)

@@ -12,6 +12,7 @@ from tests.admin.helpers import signed_in_admin  # noqa: F401 (fixture)
 from tests.conftest import user_body
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 @pytest.fixture
@@ -146,6 +147,25 @@ def test_delete_mode_deactivate_hides_and_keeps_the_user(scim, admin, set_rules)
     again = scim.post("Users", user_body("gone@example.com"))
     assert again.status_code == 201 and again.get_json()["id"] == user["id"]
 
+
+
+def test_a_hidden_manager_stays_on_reports_until_someone_changes_it(scim, set_rules):
+    set_rules(delete_mode="deactivate")
+    boss = scim.post("Users", user_body("boss@example.com")).get_json()
+    report = scim.post("Users", user_body("report@example.com", **{
+        ENTERPRISE: {"manager": {"value": boss["id"]}}})).get_json()
+    other = scim.post("Users", user_body("other@example.com")).get_json()
+    assert scim.delete(f"Users/{boss['id']}").status_code == 204  # hidden, not deleted
+
+    # Writes that leave the manager as it is go through: it was checked when it was set.
+    patched = scim.patch(f"Users/{report['id']}", replace("title", "Analyst"))
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()[ENTERPRISE]["manager"]["value"] == boss["id"]
+    # Naming the hidden user as a new manager does not.
+    response = scim.patch(f"Users/{other['id']}",
+                          replace(f"{ENTERPRISE}:manager", {"value": boss["id"]}))
+    assert response.status_code == 400
+    assert "is not a user here" in response.get_json()["detail"]
 
 def test_delete_mode_delete_removes_the_user(scim, admin, set_rules):
     set_rules(delete_mode="delete")

@@ -25,6 +25,9 @@ from services import tokens
 from services import user_store
 from services.actor import CLI
 
+# Database 15 of the local Redis: the tests empty it, so it must be nobody else's.
+REDIS = "redis://127.0.0.1:6379/15"
+
 ROOT = Path(__file__).resolve().parents[2]
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"

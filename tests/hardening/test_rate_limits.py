@@ -13,9 +13,9 @@ from app import create_app
 from models import RequestLog
 from models import db
 from services import requestlog
+from tests.hardening.support import REDIS
 from tests.hardening.support import new_token
 
-REDIS = "redis://127.0.0.1:6379/15"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
@@ -77,20 +77,6 @@ def test_the_limit_and_its_storage_come_from_the_environment(monkeypatch, tmp_pa
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture
-def redis_db():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.flushdb()
-    except redis.ConnectionError:
-        client.close()
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    yield client
-    client.flushdb()
-    client.close()
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "SCIM_RATE_LIMIT": "3/minute",

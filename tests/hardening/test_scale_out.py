@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from tests.hardening.support import REDIS
 from tests.hardening.support import Http
 from tests.hardening.support import Server
 from tests.hardening.support import new_token
@@ -15,28 +16,13 @@ from tests.hardening.support import patch_body
 from tests.hardening.support import run_together
 from tests.hardening.support import user_body
 
-REDIS = "redis://127.0.0.1:6379/15"
 LIMIT = 60
 
 
 @pytest.fixture
-def redis_db(app):
+def servers(app, redis_db, tmp_path):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         pytest.skip("several app servers need PostgreSQL (set TEST_DATABASE_URL)")
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.flushdb()
-    except redis.ConnectionError:
-        client.close()
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def servers(app, redis_db, tmp_path):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     pair = [Server(tmp_path, url, workers=2, threads=4, RATELIMIT_STORAGE_URI=REDIS,
                    SCIM_RATE_LIMIT=f"{LIMIT}/minute") for _ in range(2)]
