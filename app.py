@@ -13,7 +13,7 @@ from extensions import login_manager
 from extensions import migrate
 from models import db
 from models.engine import configure_engine
-from services import requestlog
+from services.audit import requestlog
 
 DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///rollcall.sqlite",

@@ -15,14 +15,14 @@ from models.admin import ROLES
 from scim.errors import SCIMError
 from services import admins
 from services import audit
-from services import audit_chain
-from services import audit_export
-from services import audit_query
-from services import audit_verify
 from services import custom_fields
 from services import settings
 from services import tokens
 from services.actor import CLI
+from services.audit import chain as audit_chain
+from services.audit import export as audit_export
+from services.audit import query as audit_query
+from services.audit import verify as audit_verify
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")

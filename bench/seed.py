@@ -4,7 +4,7 @@ Why not over HTTP: one POST /Users costs a few milliseconds, so 1,000,000 users 
 hours; /Bulk runs one transaction per operation and is itself under test. Here each batch
 is one transaction of prepared rows, so 1,000,000 users take minutes. The rows are the
 ones the service layer writes: the canonical document is checked against scim.resource,
-the indexed columns come from services.user_store's own column map, and the child rows
+the indexed columns come from services.users.store's own column map, and the child rows
 of multi-valued attributes from user_store's own row builder. Seeded users get no change
 records (they stand for an import that happened before the run).
 
@@ -58,7 +58,7 @@ class _Mapper:
 
     def __init__(self):
         from scim import schema
-        from services import user_store
+        from services.users import store as user_store
 
         self.store = user_store
         self.rtype = schema.user_type()

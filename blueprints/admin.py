@@ -21,9 +21,9 @@ from blueprints.scim import base_url
 from extensions import login_manager
 from services import admins
 from services import custom_fields
-from services import dashboard as dashboard_service
-from services import guide
 from services import rules
+from services.readmodels import dashboard as dashboard_service
+from services.readmodels import guide
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

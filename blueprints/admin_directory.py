@@ -15,8 +15,8 @@ from blueprints.admin import bp
 from blueprints.forms import UserFilterForm
 from scim.schema import ENTERPRISE
 from services import custom_fields
-from services import directory
-from services import memberships
+from services.groups import reads as memberships
+from services.readmodels import directory
 
 
 @bp.get("/directory", endpoint="directory")

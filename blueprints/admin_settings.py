@@ -1,4 +1,4 @@
-"""Provisioning rules: the settings form (services/users.py applies the rules to SCIM)."""
+"""Provisioning rules: the settings form (services/users/__init__.py applies the rules to SCIM)."""
 
 from flask import flash
 from flask import redirect

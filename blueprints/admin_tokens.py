@@ -18,8 +18,8 @@ from models import ApiToken
 from models import db
 from models import utcnow
 from scim.errors import SCIMError
-from services import dashboard
 from services import tokens
+from services.readmodels import dashboard
 
 
 @bp.get("/tokens", endpoint="tokens")

@@ -22,10 +22,10 @@ from markupsafe import Markup
 
 from blueprints.access import reader_required
 from models import db
-from services import audit_chain
-from services import audit_export
-from services import audit_query
-from services import requestlog
+from services.audit import chain as audit_chain
+from services.audit import export as audit_export
+from services.audit import query as audit_query
+from services.audit import requestlog
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 

@@ -30,9 +30,9 @@ from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
 from scim.project import split
-from services import requestlog
 from services import tokens
 from services.actor import Actor
+from services.audit import requestlog
 from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"

@@ -21,7 +21,7 @@ from scim.discovery import list_response
 from scim.project import project
 from scim.schema import GROUP_TYPE
 from services import groups
-from services import serialize
+from services.resources import serialize
 
 
 @bp.get("/Groups", strict_slashes=False)

@@ -14,8 +14,8 @@ from blueprints.scim import scim_response
 from blueprints.scim import search_request
 from scim.discovery import list_response
 from scim.project import project
-from services import serialize
 from services import users
+from services.resources import serialize
 
 
 @bp.get("/Users", strict_slashes=False)

@@ -1,7 +1,7 @@
 """The request log (every SCIM request), change records (every write) and their hash chains.
 
 Each record gets `content_hash` when it is written. A sealer later gives it `seq` and
-links it to its predecessor (`prev_hash`, `chain_hash`); see services/audit_chain.py.
+links it to its predecessor (`prev_hash`, `chain_hash`); see services/audit/chain.py.
 """
 
 from datetime import datetime

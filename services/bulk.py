@@ -4,7 +4,7 @@ Each operation calls the same service verb as its own endpoint, so each is one
 transaction: applied whole or not at all. `bulkId:…` references (in paths, member
 values and manager values) are resolved by running the operations they name first.
 Consecutive user creates that reference no bulkId are the exception: they are checked
-one by one but written together (services/bulk_users.py), still each with its outcome.
+one by one but written together (services/users/batch.py), still each with its outcome.
 """
 
 import logging
@@ -17,10 +17,10 @@ from scim.errors import InvalidValue
 from scim.errors import PayloadTooLarge
 from scim.errors import SCIMError
 from scim.resource import clip
-from services import bulk_users
 from services import groups
 from services import users
 from services.context import current_request_id
+from services.users import batch as bulk_users
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"

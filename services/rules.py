@@ -1,6 +1,6 @@
 """Provisioning rules: the admin-editable settings that change how SCIM writes behave.
 
-services/users.py applies them; this module saves them, each change with a change record.
+services/users/__init__.py applies them; this module saves them, each change with a change record.
 """
 
 from services import audit

@@ -14,10 +14,10 @@ from sqlalchemy import text
 from app import create_app
 from models import db
 from services import custom_fields
-from services import requestlog
 from services import settings
 from services import tokens
 from services.actor import Actor
+from services.audit import requestlog
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IS_POSTGRES = DATABASE_URL.startswith("postgres")

@@ -11,10 +11,10 @@ from models import ApiToken
 from models import RequestLog
 from models import db
 from models import utcnow
-from services import dashboard
 from services import rules
 from services import tokens
 from services.actor import CLI
+from services.readmodels import dashboard
 from tests.admin.helpers import make_account
 from tests.admin.helpers import page
 from tests.admin.helpers import sign_in

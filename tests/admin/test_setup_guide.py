@@ -4,9 +4,9 @@ import pytest
 
 from scim import patch
 from services import custom_fields
-from services import guide
 from services import rules
 from services.actor import CLI
+from services.readmodels import guide
 from tests.admin.helpers import page
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -1,4 +1,4 @@
-"""/Bulk user creates written in one transaction (services/bulk_users.py).
+"""/Bulk user creates written in one transaction (services/users/batch.py).
 
 The batch must be indistinguishable from running each operation alone: the main test
 sends the same BulkRequest with the batch and without it (one operation per
@@ -19,9 +19,9 @@ from models import RequestLog
 from models import User
 from models import UserValue
 from models import db
-from services import audit_chain
-from services import bulk_users
 from services import rules
+from services.audit import chain as audit_chain
+from services.users import batch as bulk_users
 from tests.api.test_bulk import ENTERPRISE
 from tests.api.test_bulk import PATCH_OP
 from tests.api.test_bulk import bulk

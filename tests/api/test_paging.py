@@ -6,7 +6,7 @@ from sqlalchemy import select
 from models import Group
 from models import User
 from models import db
-from services import listing
+from services.resources import listing
 from tests.conftest import user_body
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

@@ -14,8 +14,8 @@ from models import ChangeRecord
 from models import RequestLog
 from models import db
 from services import admins
-from services import audit_query
 from services.actor import CLI
+from services.audit import query as audit_query
 
 PASSWORD = "correct horse battery staple"
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

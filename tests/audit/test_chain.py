@@ -14,9 +14,9 @@ from models import db
 from models import utcnow
 from models.audit import AuditChain
 from services import audit
-from services import audit_chain
-from services import audit_verify
 from services.actor import CLI
+from services.audit import chain as audit_chain
+from services.audit import verify as audit_verify
 
 
 @pytest.fixture

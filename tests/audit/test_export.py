@@ -7,8 +7,8 @@ import json
 import pytest
 
 from models import RequestLog
-from services import audit_export
-from services import audit_query
+from services.audit import export as audit_export
+from services.audit import query as audit_query
 
 
 @pytest.fixture

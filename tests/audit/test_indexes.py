@@ -12,7 +12,7 @@ from sqlalchemy import text
 from models import ChangeRecord
 from models import RequestLog
 from models import db
-from services import audit_query
+from services.audit import query as audit_query
 
 REQUESTS = [
     audit_query.RequestFilter(status=4),

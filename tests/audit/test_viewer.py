@@ -5,7 +5,7 @@ from flask import render_template_string
 
 from models import ChangeRecord
 from models import RequestLog
-from services import audit_query
+from services.audit import query as audit_query
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -181,7 +181,7 @@ def test_last_request_and_last_change(traffic, runner, rows):
 
 def test_a_request_just_made_shows_up(app, scim, auditor, monkeypatch):
     """With the log written in the background, the viewer flushes it before reading."""
-    from services import requestlog
+    from services.audit import requestlog
 
     writer = requestlog.writer_for(app)
     monkeypatch.setattr(writer, "asynchronous", True)

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from app import create_app  # noqa: E402
 from models import db  # noqa: E402
 from services import admins  # noqa: E402
-from services import audit_chain  # noqa: E402
+from services.audit import chain as audit_chain  # noqa: E402
 from services import tokens  # noqa: E402
 from services.actor import CLI  # noqa: E402
 

@@ -22,8 +22,8 @@ from models import UserValue
 from models import db
 from scim.schema import ENTERPRISE
 from services import tokens
-from services import user_store
 from services.actor import CLI
+from services.users import store as user_store
 
 # Database 15 of the local Redis: the tests empty it, so it must be nobody else's.
 REDIS = "redis://127.0.0.1:6379/15"

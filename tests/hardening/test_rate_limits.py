@@ -12,7 +12,7 @@ from app import DEFAULTS
 from app import create_app
 from models import RequestLog
 from models import db
-from services import requestlog
+from services.audit import requestlog
 from tests.hardening.support import REDIS
 from tests.hardening.support import new_token
 

@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from services import admins
-from services import requestlog
+from services.audit import requestlog
 from tests.hardening.support import FreshClient
 from tests.hardening.support import patch_body
 from tests.hardening.support import table_rows

@@ -15,7 +15,7 @@ from models import GroupMember
 from models import User
 from models import db
 from models import utcnow
-from services import memberships
+from services.groups import reads as memberships
 from tests.conftest import IS_POSTGRES
 
 pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="reads SQLite's EXPLAIN QUERY PLAN")

@@ -1,4 +1,4 @@
-"""services.listing: hinted pages are the pages OFFSET gives, and page 1's count is exact."""
+"""services.resources.listing: hinted pages are the pages OFFSET gives, and page 1's count is exact."""
 
 import pytest
 from sqlalchemy import func
@@ -7,12 +7,12 @@ from sqlalchemy import select
 from models import Group
 from models import User
 from models import db
-from services import audit_chain
 from services import groups
-from services import listing
 from services import rules
 from services import users
 from services.actor import CLI
+from services.audit import chain as audit_chain
+from services.resources import listing
 from tests.conftest import make_app
 from tests.conftest import user_body
 from tests.sql import statements

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models import ApiToken
 from models import RequestLog
 from models import db
-from services import requestlog
+from services.audit import requestlog
 
 
 @pytest.fixture

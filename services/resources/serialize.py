@@ -5,7 +5,7 @@ from scim.schema import ENTERPRISE
 from scim.schema import GROUP
 from scim.schema import USER
 from scim.schema import USER_SCHEMA
-from services import memberships
+from services.groups import reads as memberships
 
 # Attributes come out in the schema's order (userName first), extensions after the core.
 _RANK = {name: i for i, name in enumerate(
@@ -34,7 +34,7 @@ def meta(kind: str, row, location: str) -> dict:
 def users(rows: list, base_url: str, with_groups: bool = True) -> list[dict]:
     """Serialize a page of users; their groups come from one query for the whole page.
 
-    `rows` are User objects or services.listing.Row.
+    `rows` are User objects or services.resources.listing.Row.
     """
     groups = memberships.groups_of([u.id for u in rows]) if with_groups else {}
     return [user(u, base_url, groups.get(u.id, []) if with_groups else None) for u in rows]

@@ -24,12 +24,12 @@ from scim.errors import SCIMError
 from scim.errors import Uniqueness
 from services import audit
 from services import column_lengths
-from services import provisioning
 from services import settings
 from services import tx
-from services import user_store
 from services import users
 from services.context import note
+from services.users import rules as provisioning
+from services.users import store as user_store
 
 
 @dataclass(frozen=True)

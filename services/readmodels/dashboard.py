@@ -19,8 +19,8 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
-from services import audit_query
-from services import requestlog
+from services.audit import query as audit_query
+from services.audit import requestlog
 
 WARN_BEFORE = timedelta(days=14)
 # Entra runs an incremental cycle about every 40 minutes.

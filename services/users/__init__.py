@@ -16,27 +16,19 @@ from scim import patch as scim_patch
 from scim import query
 from scim import resource
 from scim.errors import NotFound
-from scim.errors import PreconditionFailed
 from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import column_lengths
 from services import custom_fields
-from services import listing
-from services import provisioning
 from services import settings
 from services import tx
-from services import user_store
 from services.context import note
-
-
-@dataclass(frozen=True)
-class Search:
-    filter: str | None = None
-    start_index: int = 1
-    count: int = 100
-    sort_by: str | None = None
-    descending: bool = False
+from services.resources import listing
+from services.resources.listing import Search
+from services.resources.preconditions import check_if_match
+from services.users import rules as provisioning
+from services.users import store as user_store
 
 
 def resource_type():
@@ -64,7 +56,7 @@ _BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     """Filter, count and page users in SQL (RFC 7644 §3.4.2).
 
-    The rows are listing.Rows: what services/serialize.py reads, without ORM objects.
+    The rows are listing.Rows: what services/resources/serialize.py reads, without ORM objects.
     """
     rtype = resource_type()
     conditions = [User.hidden.is_(False)]
@@ -274,15 +266,6 @@ def _locked(session, user_id: str, if_match: str | None) -> User:
     user = tx.locked_one(session, stmt, f"User {user_id} not found")
     check_if_match(if_match, etag(user))
     return user
-
-
-def check_if_match(if_match: str | None, current: str) -> None:
-    """:raise PreconditionFailed: when If-Match names no current version (RFC 7644 §3.14)."""
-    if not if_match:
-        return
-    tags = {t.strip() for t in if_match.split(",")}
-    if "*" not in tags and current not in tags and current.removeprefix("W/") not in tags:
-        raise PreconditionFailed(f"the resource is at version {current}")
 
 
 def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None:

@@ -27,7 +27,7 @@ from scim.filter import Or
 from scim.resource import clip
 from scim.schema import GROUP
 from scim.schema import MEMBERS
-from services import memberships
+from services.groups import reads as memberships
 
 # A change record lists at most this many member ids per direction, then a count.
 AUDIT_IDS = 1000

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.audit_chain import CHAINS
-from services.audit_chain import GENESIS
-from services.audit_chain import Chain
-from services.audit_chain import content_hash
-from services.audit_chain import link
-from services.audit_chain import seals
-from services.audit_chain import states
+from services.audit.chain import CHAINS
+from services.audit.chain import GENESIS
+from services.audit.chain import Chain
+from services.audit.chain import content_hash
+from services.audit.chain import link
+from services.audit.chain import seals
+from services.audit.chain import states
 
 BATCH = 2000
 

@@ -6,7 +6,7 @@ now (tests, the viewer, shutdown). Rows still queued when a process is killed ar
 lost; change records never are, as they commit with the change.
 
 Each row is hashed as it is written; the same thread seals the audit chains every few
-seconds (services/audit_chain.py), outside any request's transaction.
+seconds (services/audit/chain.py), outside any request's transaction.
 """
 
 import atexit
@@ -22,8 +22,8 @@ from sqlalchemy import insert
 
 from models import RequestLog
 from models.engine import writing
-from services import audit_chain
 from services import tokens
+from services.audit import chain as audit_chain
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import ChangeRecord
 from models import RequestLog
 from models import db
-from services import audit_query
+from services.audit import query as audit_query
 
 BATCH = 1000
 HASHES = ("seq", "content_hash", "prev_hash", "chain_hash")

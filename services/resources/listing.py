@@ -11,8 +11,8 @@ A page should cost the same wherever it is in the list (issue 6):
 Both memories hold only while the *stamp* is unchanged: how far the change-record chain
 is sealed and how many records wait for the sealer, read by the page's own statement (one
 snapshot). Every write to users, groups or memberships commits a change record in its
-transaction (services/audit.py). A new record raises the waiting count until the sealer
-numbers it, which raises the sealed seq for good (services/audit_chain.py); waiting
+transaction (services/audit/__init__.py). A new record raises the waiting count until the sealer
+numbers it, which raises the sealed seq for good (services/audit/chain.py); waiting
 records are never deleted. So an equal stamp means the same rows, and a hinted page is
 exactly the one OFFSET gives. Rows written around the services (SQL by hand, the bench
 seeder) show in hints and totals only once the next change record is written.
@@ -23,6 +23,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -53,13 +54,22 @@ QUERIES = 64  # filters remembered per process (least recently used go first)
 HINTS = 128  # hinted positions per filter
 
 
+@dataclass(frozen=True)
+class Search:
+    filter: str | None = None
+    start_index: int = 1
+    count: int = 100
+    sort_by: str | None = None
+    descending: bool = False
+
+
 class Stamp(NamedTuple):
     sealed: int
     unsealed: int
 
 
 class Row(NamedTuple):
-    """A listed user or group: what services/serialize.py reads, without an ORM object."""
+    """A listed user or group: what services/resources/serialize.py reads, without an ORM object."""
 
     id: str
     data: dict

@@ -22,14 +22,14 @@ from scim.errors import NotFound
 from scim.errors import Uniqueness
 from scim.schema import GROUP_TYPE
 from services import audit
-from services import group_members
-from services import listing
-from services import memberships
 from services import settings
 from services import tx
 from services.context import note
-from services.users import Search
-from services.users import check_if_match
+from services.groups import members as group_members
+from services.groups import reads as memberships
+from services.resources import listing
+from services.resources.listing import Search
+from services.resources.preconditions import check_if_match
 
 
 def get(group_id: str) -> Group:
@@ -53,7 +53,7 @@ _BY_NAME = select(Group.id, Group.data, Group.version, Group.created, Group.last
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     """Filter, count and page groups in SQL (RFC 7644 §3.4.2); members are never loaded.
 
-    The rows are listing.Rows: what services/serialize.py reads, without ORM objects.
+    The rows are listing.Rows: what services/resources/serialize.py reads, without ORM objects.
     """
     conditions = []
     if params.filter:

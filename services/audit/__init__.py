@@ -5,7 +5,7 @@ from sqlalchemy import insert
 from models import ChangeRecord
 from models import utcnow
 from services import tx
-from services.audit_chain import content_hash
+from services.audit.chain import content_hash
 from services.context import current_request_id
 
 REDACTED = "[redacted]"
