@@ -61,13 +61,21 @@ def changes():
 @bp.get("/requests/<int:record_id>")
 def request_detail(record_id):
     row, made = audit_query.request_detail(record_id)
-    return render_template("audit/request.html", row=row or abort(404), changes=made)
+    if row is None:
+        abort(404)
+    ids = [row.resource_id] + [i for c in made for i in audit_query.member_ids(c.changes)]
+    return render_template("audit/request.html", row=row, changes=made,
+                           names=audit_query.names(ids))
 
 
 @bp.get("/changes/<int:record_id>")
 def change_detail(record_id):
     change, origin = audit_query.change_detail(record_id)
-    return render_template("audit/change.html", change=change or abort(404), origin=origin)
+    if change is None:
+        abort(404)
+    ids = [change.resource_id, *audit_query.member_ids(change.changes)]
+    return render_template("audit/change.html", change=change, origin=origin,
+                           names=audit_query.names(ids))
 
 
 @bp.get("/charts")
@@ -118,6 +126,12 @@ def audit_value(value):
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@bp.app_template_filter("thousands")
+def thousands(value):
+    """8565 as "8,565" (en-GB grouping, done on the server so it needs no script)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _cursor() -> tuple[int | None, int | None]:
