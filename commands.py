@@ -19,6 +19,7 @@ from services import custom_fields
 from services import settings
 from services import tokens
 from services.actor import CLI
+from services.audit import bodies as audit_bodies
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -207,6 +208,21 @@ def audit_prune(days):
                     {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
     click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
                f"{deleted['changes']} changes.")
+    _prune_bodies(None)
+
+
+@audit_cli.command("prune-bodies")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days of bodies (default: the body_retention_days setting).")
+def audit_prune_bodies(days):
+    """Blank the request and response bodies of SCIM writes older than their retention."""
+    _prune_bodies(days)
+
+
+def _prune_bodies(days):
+    days = days or settings.get("body_retention_days")
+    blanked = audit_bodies.prune(db.engine, days)
+    click.echo(f"Blanked the bodies of {blanked} requests older than {days} days.")
 
 
 @audit_cli.command("export")

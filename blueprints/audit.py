@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from blueprints.access import reader_required
 from models import db
+from services import settings
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -65,7 +66,8 @@ def request_detail(record_id):
         abort(404)
     ids = [row.resource_id] + [i for c in made for i in audit_query.member_ids(c.changes)]
     return render_template("audit/request.html", row=row, changes=made,
-                           names=audit_query.names(ids))
+                           names=audit_query.names(ids),
+                           body_retention_days=settings.get("body_retention_days"))
 
 
 @bp.get("/changes/<int:record_id>")

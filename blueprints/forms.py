@@ -19,6 +19,7 @@ from wtforms.validators import Regexp
 
 from services import admins
 from services import custom_fields
+from services import rules
 from services import tokens
 
 
@@ -90,6 +91,9 @@ class DescriptionForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=1000)])
 
 
+_DAYS = f"Enter a whole number of days from 1 to {rules.MAX_RETENTION_DAYS:,}."
+
+
 class RulesForm(FlaskForm):
     matching_attribute = RadioField(
         "Matching attribute (unique per user)",
@@ -114,6 +118,19 @@ class RulesForm(FlaskForm):
         choices={"ignore": "Ignore them and note them on the request log",
                  "reject": "Reject the request with 400"},
         validators=[InputRequired()])
+    audit_retention_days = IntegerField(
+        "Keep audit records for (days)",
+        validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
+        description="From 1 to 3,650. Older request-log and change records are deleted by "
+                    "`flask --app app audit prune` (run it daily); what remains still verifies.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": rules.MAX_RETENTION_DAYS})
+    body_retention_days = IntegerField(
+        "Keep request and response bodies for (days)",
+        validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
+        description="From 1 to 3,650. The bodies of SCIM writes (redacted, at most 64 KiB "
+                    "each) are blanked after this many days by `audit prune` or "
+                    "`audit prune-bodies`.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": rules.MAX_RETENTION_DAYS})
 
     def values(self) -> dict:
         return {
@@ -123,7 +140,28 @@ class RulesForm(FlaskForm):
             "link_on_create": bool(self.link_on_create.data),
             "delete_mode": self.delete_mode.data,
             "unknown_attributes": self.unknown_attributes.data,
+            # Left empty: kept as they are (a form posted before these fields existed).
+            **{key: self[key].data for key in rules.RETENTION if self[key].data is not None},
         }
+
+    NAMES = {"matching_attribute": "matching attribute", "require_email": "email required",
+             "seat_limit": "seat limit", "link_on_create": "link on create",
+             "delete_mode": "what a delete does", "unknown_attributes": "unknown attributes",
+             "audit_retention_days": "audit records kept (days)",
+             "body_retention_days": "bodies kept (days)"}
+
+    def describe(self, changes: dict) -> str:
+        """"seat limit: none → 50; bodies kept (days): 30 → 7", in the admin's words."""
+        def shown(key, value):
+            field = self[key]
+            if value is None or value == "":
+                return "none"
+            if isinstance(value, bool):
+                return "on" if value else "off"
+            return dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+
+        return "; ".join(f"{self.NAMES.get(key, key)}: {shown(key, before)} → {shown(key, after)}"
+                         for key, (before, after) in changes.items())
 
 
 STATE_CHOICES = {"": "Any state", "active": "Active", "inactive": "Inactive",
