@@ -151,6 +151,7 @@ def _request_filter() -> tuple[audit_query.RequestFilter, list]:
     f = audit_query.RequestFilter(
         since=_when("since", errors), until=_when("until", errors),
         status=status if status in audit_query.STATUS_CLASSES else None,
+        errors=args.get("errors") in ("1", "True", "true"),
         method=_one_of(args.get("method", ""), audit_query.METHODS),
         resource_type=_one_of(args.get("resource_type", ""), audit_query.RESOURCE_TYPES),
         token=args.get("token", "").strip()[:100], q=args.get("q", "").strip()[:200])

@@ -51,6 +51,7 @@ class RequestFilter:
     since: datetime | None = None
     until: datetime | None = None
     status: int | None = None  # a status class: 2, 3, 4 or 5
+    errors: bool = False  # status 400 or more (the dashboard's error counts)
     method: str = ""
     resource_type: str = ""
     token: str = ""
@@ -78,7 +79,7 @@ def _args(f) -> dict:
     out = {}
     for field in fields(f):
         value = getattr(f, field.name)
-        if value not in (None, ""):
+        if value not in (None, "", False):
             out[field.name] = value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) \
                 else value
     return out
@@ -97,6 +98,8 @@ def request_conditions(f: RequestFilter) -> list:
     conditions = _time(r, f.since, f.until)
     if f.status:
         conditions.append(r.status_class == f.status)
+    if f.errors:
+        conditions.append(r.status_class >= 4)
     if f.method:
         conditions.append(r.method == f.method.upper())
     if f.resource_type:
