@@ -178,7 +178,11 @@ class UserFilterForm(FlaskForm):
                     description="userName, display name or email contains",
                     render_kw={"type": "search"})
     state = SelectField("State", choices=STATE_CHOICES, validators=[Optional()])
-    department = StringField("Department", validators=[Optional(), Length(max=512)])
-    division = StringField("Division", validators=[Optional(), Length(max=512)])
-    organization = StringField("Organisation", validators=[Optional(), Length(max=512)])
+    department = StringField("Department", validators=[Optional(), Length(max=512)],
+                             description="Contains; pick from the list or type part of it",
+                             render_kw={"list": "department-values", "type": "search"})
+    division = StringField("Division", validators=[Optional(), Length(max=512)],
+                           render_kw={"list": "division-values", "type": "search"})
+    organization = StringField("Organisation", validators=[Optional(), Length(max=512)],
+                               render_kw={"list": "organization-values", "type": "search"})
     manager = HiddenField()
