@@ -1,4 +1,4 @@
-"""Browsing the directory: page numbers and a jump, sorting, filters offering real values, labels."""
+"""Browsing the directory: page numbers, a jump, sorting, filters offering real values, labels."""
 
 import re
 
@@ -30,7 +30,7 @@ def test_sorting_by_a_column_and_reversing_it(admin_client, people):
     assert 'aria-sort="ascending"' in html
     assert 'href="/admin/directory?sort=-userName"' in html
     by_display = listed(page(admin_client.get("/admin/directory?sort=displayName")))
-    assert by_display[:2] == ["bob@example.com", "İpek@example.com"]  # Å: where the collation puts it
+    assert by_display[:2] == ["bob@example.com", "İpek@example.com"]  # Å: by collation
     reverse = listed(page(admin_client.get("/admin/directory?sort=-displayName")))
     assert reverse == by_display[::-1]
     # A bad sort key falls back to userName instead of failing.
