@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
 
 from models import db
@@ -66,12 +67,16 @@ def list_tokens():
 @tokens_cli.command("revoke")
 @click.argument("name")
 def revoke_token(name):
-    """Revoke the token called NAME; clients using it get 401 at once."""
+    """Revoke the token called NAME; clients using it get 401 within the token cache time."""
     try:
         tokens.revoke(name, CLI)
     except SCIMError as error:
         _fail(error)
-    click.echo(f"Token {name!r} revoked.")
+    seconds = current_app.config["SCIM_TOKEN_CACHE_SECONDS"]
+    # Running server processes remember a checked token for SCIM_TOKEN_CACHE_SECONDS.
+    when = f"within {seconds:g} seconds" if seconds > 0 else "at once"
+    click.echo(f"Token {name!r} revoked. Requests that use it get 401 {when} (each server "
+               f"process remembers a checked token for {seconds:g} seconds).")
 
 
 @fields_cli.command("create")

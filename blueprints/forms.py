@@ -23,27 +23,40 @@ from services import rules
 from services import tokens
 
 
+class WholeNumberField(IntegerField):
+    """An IntegerField that says what to type rather than "Not a valid integer value"."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, e.g. 90.") from error
+
+
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=100)],
+    username = StringField("Username", validators=[DataRequired("Enter your username."),
+                                                   Length(max=100)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField("Password", validators=[DataRequired()],
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()],
+    current = PasswordField("Current password",
+                            validators=[DataRequired("Enter your current password.")],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(
+        validators=[DataRequired("Enter a new password."), Length(
             min=admins.MIN_PASSWORD, max=admins.MAX_PASSWORD,
             message=f"Use {admins.MIN_PASSWORD} to {admins.MAX_PASSWORD} characters.")],
         description=f"At least {admins.MIN_PASSWORD} characters. A passphrase works well.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("new", "The passwords differ.")],
+                            validators=[DataRequired("Enter the new password again."),
+                                        EqualTo("new", "The passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -52,12 +65,17 @@ class ConfirmForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)],
-                       description="To recognise the token by, e.g. entra-production.")
-    days = IntegerField(
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name."), Length(
+            max=tokens.MAX_NAME, message=f"Use at most {tokens.MAX_NAME} characters.")],
+        description=f"To recognise the token by, e.g. entra-production. At most "
+                    f"{tokens.MAX_NAME} characters.",
+        render_kw={"maxlength": tokens.MAX_NAME})
+    days = WholeNumberField(
         "Expires after (days)", default=tokens.DEFAULT_DAYS,
         validators=[InputRequired("Enter a number of days."),
-                    NumberRange(1, tokens.MAX_DAYS)],
+                    NumberRange(1, tokens.MAX_DAYS, message=f"Enter a number of days from 1 to "
+                                                            f"{tokens.MAX_DAYS:,}.")],
         description="Rotate the token before it expires: an expired token puts Entra's "
                     "provisioning job in quarantine.",
         render_kw={"inputmode": "numeric", "min": 1, "max": tokens.MAX_DAYS},
@@ -70,25 +88,33 @@ _TYPE_LABELS = {"string": "String", "boolean": "Boolean", "integer": "Integer",
 FIELD_TYPES = {t: _TYPE_LABELS.get(t, t) for t in custom_fields.TYPES}
 
 
+_LONG = "Use at most 1,000 characters."
+
+
 class CustomFieldForm(FlaskForm):
     name = StringField(
         "Attribute name",
-        validators=[DataRequired(), Regexp(custom_fields.NAME.pattern,
-                                           message="Start with a letter; use letters, digits, - "
-                                                   "and _ only (at most 64 characters).")],
-        description="The SCIM attribute name, e.g. costCode. It cannot be changed later.",
-        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+        validators=[DataRequired("Enter a name."),
+                    Regexp(custom_fields.NAME.pattern,
+                           message="Start with a letter; use letters, digits, - "
+                                   "and _ only (at most 64 characters).")],
+        description="The SCIM attribute name, e.g. costCode: a letter, then letters, digits, "
+                    "- or _, at most 64 characters. It cannot be changed later.",
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "maxlength": 64},
     )
     type = SelectField("Type", choices=FIELD_TYPES, default="string",
                        validators=[InputRequired("Choose a type.")])
     multi_valued = BooleanField("Multi-valued (a list of values)",
                                 description="Entra sends single values only to custom apps.")
-    description = TextAreaField("Description", validators=[Length(max=1000)],
-                                description="Shown in /Schemas.")
+    description = TextAreaField("Description", validators=[Length(max=1000, message=_LONG)],
+                                description="Shown in /Schemas. At most 1,000 characters.",
+                                render_kw={"maxlength": 1000})
 
 
 class DescriptionForm(FlaskForm):
-    description = TextAreaField("Description", validators=[Length(max=1000)])
+    description = TextAreaField("Description", validators=[Length(max=1000, message=_LONG)],
+                                description="Shown in /Schemas. At most 1,000 characters.",
+                                render_kw={"maxlength": 1000})
 
 
 _DAYS = f"Enter a whole number of days from 1 to {rules.MAX_RETENTION_DAYS:,}."
@@ -98,10 +124,11 @@ class RulesForm(FlaskForm):
     matching_attribute = RadioField(
         "Matching attribute (unique per user)",
         choices={"userName": "userName", "email": "Work email (unique)"},
-        validators=[InputRequired()])
+        validators=[InputRequired("Choose one.")])
     require_email = BooleanField("Require an email address (reject users without one)")
-    seat_limit = IntegerField(
-        "Seat limit", validators=[Optional(), NumberRange(min=1)],
+    seat_limit = WholeNumberField(
+        "Seat limit", validators=[Optional(), NumberRange(min=1, message="Enter 1 or more, or "
+                                                                         "leave it empty.")],
         description="Active users allowed. Users beyond it are created deactivated and wait "
                     "for a seat. Leave empty for no limit.",
         render_kw={"inputmode": "numeric", "min": 1})
@@ -112,19 +139,19 @@ class RulesForm(FlaskForm):
         "When Entra deletes a user",
         choices={"delete": "Delete the user",
                  "deactivate": "Deactivate and hide the user (kept for the record)"},
-        validators=[InputRequired()])
+        validators=[InputRequired("Choose one.")])
     unknown_attributes = RadioField(
         "Attributes Rollcall does not know",
         choices={"ignore": "Ignore them and note them on the request log",
                  "reject": "Reject the request with 400"},
-        validators=[InputRequired()])
-    audit_retention_days = IntegerField(
+        validators=[InputRequired("Choose one.")])
+    audit_retention_days = WholeNumberField(
         "Keep audit records for (days)",
         validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
         description="From 1 to 3,650. Older request-log and change records are deleted by "
                     "`flask --app app audit prune` (run it daily); what remains still verifies.",
         render_kw={"inputmode": "numeric", "min": 1, "max": rules.MAX_RETENTION_DAYS})
-    body_retention_days = IntegerField(
+    body_retention_days = WholeNumberField(
         "Keep request and response bodies for (days)",
         validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
         description="From 1 to 3,650. The bodies of SCIM writes (redacted, at most 64 KiB "
