@@ -10,6 +10,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from blueprints import trail
 from blueprints.access import reader_required
 from blueprints.admin import bp
 from blueprints.forms import UserFilterForm
@@ -25,6 +26,7 @@ def users_page():
     form, f = _filter()
     page = directory.users(f, _page_number()) if not form.errors else directory.Page([], 0, 1, 1)
     values = {name: directory.distinct_values(name) for name in directory.DIMENSIONS}
+    trail.viewed("directory", "users")
     return render_template("admin/directory_users.html", form=form, filter=f, page=page,
                            values=values)
 
@@ -33,6 +35,7 @@ def users_page():
 @reader_required
 def export_users():
     _, f = _filter()
+    trail.exported("directory", "users.csv")
     fields = [field.name for field in custom_fields.active()]
     rows = directory.export(f, custom_fields.urn(), fields)
     response = Response(stream_with_context(_csv(rows)), mimetype="text/csv")
@@ -45,6 +48,7 @@ def export_users():
 @reader_required
 def user_page(user_id):
     user = directory.user(user_id) or abort(404)
+    trail.viewed("directory", "user", user.id)
     rtype = custom_fields.user_type()
     return render_template(
         "admin/directory_user.html", user=user, state=directory.state_of(user),
@@ -57,6 +61,7 @@ def user_page(user_id):
 @reader_required
 def groups_page():
     q = request.args.get("q", "")[:200]
+    trail.viewed("directory", "groups")
     return render_template("admin/directory_groups.html", q=q,
                            page=directory.groups(q, _page_number()))
 
@@ -65,6 +70,7 @@ def groups_page():
 @reader_required
 def group_page(group_id):
     group = directory.group(group_id) or abort(404)
+    trail.viewed("directory", "group", group.id)
     return render_template("admin/directory_group.html", group=group,
                            page=directory.members(group.id, _page_number()))
 
@@ -72,6 +78,7 @@ def group_page(group_id):
 @bp.get("/directory/breakdown")
 @reader_required
 def breakdown():
+    trail.viewed("directory", "breakdown")
     return render_template("admin/directory_breakdown.html", breakdown=directory.breakdown())
 
 
@@ -92,6 +99,8 @@ def _page_number() -> int:
 
 
 def _csv(rows):
+    # Excel reads a CSV as the local code page unless it starts with a UTF-8 byte-order mark.
+    yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:

@@ -20,6 +20,7 @@ from flask import url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from blueprints import trail
 from blueprints.access import reader_required
 from models import db
 from services import settings
@@ -48,6 +49,7 @@ def gate():
 def index():
     f, errors = _request_filter()
     page = audit_query.requests(f, *_cursor())
+    trail.viewed("audit", "requests")
     return render_template("audit/index.html", f=f, errors=errors, page=page,
                            chains=audit_chain.status(db.session), choices=_choices())
 
@@ -56,6 +58,7 @@ def index():
 def changes():
     f, errors = _change_filter()
     page = audit_query.changes(f, *_cursor())
+    trail.viewed("audit", "changes")
     return render_template("audit/changes.html", f=f, errors=errors, page=page)
 
 
@@ -64,6 +67,7 @@ def request_detail(record_id):
     row, made = audit_query.request_detail(record_id)
     if row is None:
         abort(404)
+    trail.viewed("audit", "request", str(record_id))
     ids = [row.resource_id] + [i for c in made for i in audit_query.member_ids(c.changes)]
     return render_template("audit/request.html", row=row, changes=made,
                            names=audit_query.names(ids),
@@ -75,6 +79,7 @@ def change_detail(record_id):
     change, origin = audit_query.change_detail(record_id)
     if change is None:
         abort(404)
+    trail.viewed("audit", "change", str(record_id))
     ids = [change.resource_id, *audit_query.member_ids(change.changes)]
     return render_template("audit/change.html", change=change, origin=origin,
                            names=audit_query.names(ids))
@@ -82,12 +87,14 @@ def change_detail(record_id):
 
 @bp.get("/charts")
 def charts():
+    trail.viewed("audit", "charts")
     return render_template("audit/charts.html", day=audit_query.hourly(24),
                            week=audit_query.hourly(24 * 7))
 
 
 @bp.get("/chain")
 def chain():
+    trail.viewed("audit", "tamper evidence")
     return render_template("audit/chain.html", chains=audit_chain.status(db.session))
 
 
@@ -97,9 +104,11 @@ def export(fmt):
     if fmt not in audit_export.FORMATS or kind not in audit_export.COLUMNS:
         abort(404)
     f, _ = _request_filter() if kind == "requests" else _change_filter()
-    body = stream_with_context(audit_export.export(kind, f, fmt))
+    trail.exported("audit", f"{kind}.{fmt}")
+    body = stream_with_context(audit_export.export(kind, f, fmt, bom=fmt == "csv"))
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     response = Response(body, mimetype=mimetype)
+    response.charset = "utf-8"
     name = f"rollcall-{kind}-{datetime.now(UTC):%Y%m%d-%H%M}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
