@@ -1,0 +1,44 @@
+"""What the dashboard card and the health page show, gathered in one place."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from models import OpsAlert
+from models import db
+from services.audit import chain as audit_chain
+from services.ops import clients
+from services.ops import health
+from services.ops import tokens
+from services.ops.config import OpsConfig
+
+
+@dataclass
+class Board:
+    now: datetime
+    tokens: tokens.TokenTruth
+    connections: list
+    chains: list
+    open_alerts: list
+
+    @property
+    def state(self) -> str:
+        worst = max((health.STATES.index(c.state) for c in self.connections), default=0)
+        return health.STATES[worst]
+
+    @property
+    def verify_failed(self) -> bool:
+        return any(c["state"] is not None and c["state"].verify_ok is False for c in self.chains)
+
+
+def snapshot(now: datetime, config: OpsConfig) -> Board:
+    seen = clients.seen(now)
+    return Board(now=now, tokens=tokens.truth(now, config),
+                 connections=health.overview(now, config, seen),
+                 chains=audit_chain.status(db.session), open_alerts=open_alerts())
+
+
+def open_alerts() -> list[OpsAlert]:
+    stmt = select(OpsAlert).where(OpsAlert.cleared_at.is_(None)).order_by(OpsAlert.fired_at.desc())
+    return list(db.session.execute(stmt).scalars())
