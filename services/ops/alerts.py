@@ -98,7 +98,8 @@ def _connection_conditions(h, board, config: OpsConfig) -> list[Condition]:
         out.append(Condition(f"failure-ratio:{conn.key}", "failure-ratio", "warning",
                              f"{last.failure_ratio:.0%} of {conn.label}'s last cycle failed",
                              f"{last.counted_failures} of "
-                             f"{last.requests - last.reference_requests} requests failed in the cycle of {last.start:%Y-%m-%d %H:%M} UTC. "
+                             f"{last.requests - last.reference_requests} requests failed in "
+                             f"the cycle of {last.start:%Y-%m-%d %H:%M} UTC. "
                              + " ".join(h.reasons), link))
     if last.refused >= config.alert_unauthorized:
         out.append(Condition(f"unauthorized:{conn.key}", "unauthorized", "critical",

@@ -34,8 +34,9 @@ class Board:
 
 def snapshot(now: datetime, config: OpsConfig) -> Board:
     seen = clients.seen(now)
-    return Board(now=now, tokens=tokens.truth(now, config),
-                 connections=health.overview(now, config, seen),
+    truth = tokens.truth(now, config)
+    retired = frozenset(v.name for v in truth.views if v.status != "active")
+    return Board(now=now, tokens=truth, connections=health.overview(now, config, seen, retired),
                  chains=audit_chain.status(db.session), open_alerts=open_alerts())
 
 

@@ -168,18 +168,30 @@ def _ago(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
-def overview(now: datetime, config: OpsConfig, seen: list[ClientSeen]) -> list[ConnectionHealth]:
+def overview(now: datetime, config: OpsConfig, seen: list[ClientSeen],
+             retired: frozenset = frozenset()) -> list[ConnectionHealth]:
     """Health of every provisioning connection seen in the last 30 days, worst first.
 
     Requests with no token at all from an unrecognised client (scanners, curl) are left
     out; an Entra or Okta agent presenting an unknown token is a connection that fails.
+    A connection on a `retired` (revoked or expired) token is left out once nothing
+    sends that token any more: its last request succeeded, or the same client family
+    has succeeded since on another token (a finished rotation).
     """
     since = now - timedelta(hours=config.history_hours)
     found = cycles_service.load(since, now, config.gap)
-    out = []
-    for c in seen:
-        conn = Connection(c.token_name, c.family)
-        if conn.token_name is None and conn.family == "other":
-            continue
-        out.append(assess(conn, found.get(conn, []), c.last_seen, c.last_status, now, config))
+    kept = [c for c in seen if not (c.token_name is None and c.family == "other")]
+    kept = [c for c in kept if not _rotated_away(c, kept, retired)]
+    out = [assess(Connection(c.token_name, c.family),
+                  found.get(Connection(c.token_name, c.family), []),
+                  c.last_seen, c.last_status, now, config) for c in kept]
     return sorted(out, key=lambda h: (-STATES.index(h.state), h.connection.label))
+
+
+def _rotated_away(c: ClientSeen, seen: list[ClientSeen], retired: frozenset) -> bool:
+    if c.token_name is None or c.token_name not in retired:
+        return False
+    if c.last_status not in cycles_service.REFUSED:
+        return True
+    return any(o.family == c.family and o.token_name not in (None, c.token_name)
+               and o.last_seen > c.last_seen and o.last_status < 400 for o in seen)
