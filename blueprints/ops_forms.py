@@ -23,8 +23,8 @@ class EmailForm(FlaskForm):
     host = StringField("SMTP server", validators=[Optional(), Length(max=200)])
     port = IntegerField("Port", default=587, validators=[Optional(), NumberRange(1, 65535)])
     security = RadioField("Connection", default="starttls",
-                          choices=[("starttls", "STARTTLS"), ("ssl", "TLS (SMTPS)"),
-                                   ("none", "None (local relay only)")])
+                          choices={"starttls": "STARTTLS", "ssl": "TLS (SMTPS)",
+                                   "none": "None (local relay only)"})
     username = StringField("User name", validators=[Optional(), Length(max=200)])
     password = PasswordField("Password", description="Stored, never shown again. Leave empty "
                              "to keep the current one.", validators=[Length(max=500)])

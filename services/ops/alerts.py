@@ -94,11 +94,13 @@ def _connection_conditions(h, board, config: OpsConfig) -> list[Condition]:
     last = h.last_cycle
     if last is None:
         return out
-    if last.counted_failures and last.failure_ratio >= config.alert_failure_ratio:
+    # Refusals have their own alert; this one is about requests that got through and failed.
+    events = last.requests - last.reference_requests
+    failed = last.counted_failures - last.refused
+    if failed and events and failed / events >= config.alert_failure_ratio:
         out.append(Condition(f"failure-ratio:{conn.key}", "failure-ratio", "warning",
-                             f"{last.failure_ratio:.0%} of {conn.label}'s last cycle failed",
-                             f"{last.counted_failures} of "
-                             f"{last.requests - last.reference_requests} requests failed in "
+                             f"{failed / events:.0%} of {conn.label}'s last cycle failed",
+                             f"{failed} of {events} requests failed in "
                              f"the cycle of {last.start:%Y-%m-%d %H:%M} UTC. "
                              + " ".join(h.reasons), link))
     if last.refused >= config.alert_unauthorized:

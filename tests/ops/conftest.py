@@ -1,5 +1,7 @@
-"""Operations fixtures: a clock the app and the checks share, Entra traffic, an SMTP sink
-and a webhook receiver, both real servers on 127.0.0.1."""
+"""Operations fixtures: a shared clock, Entra traffic, an SMTP sink and a webhook receiver.
+
+The sink and the receiver are real servers on 127.0.0.1, started per test.
+"""
 
 import json
 import socketserver
@@ -134,7 +136,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 return
             verb = line[:4].upper()
             if verb in ("EHLO", "HELO"):
-                self._say("250 sink")
+                self._say("250-sink")
+                self._say("250 SMTPUTF8")  # recipients like zoë@example.com need it
             elif verb == "MAIL":
                 envelope["from"] = line[10:].strip()
                 self._say("250 OK")
