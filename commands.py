@@ -234,7 +234,7 @@ def _verify(seal: bool) -> list:
 @alerts_cli.command("run")
 @click.option("--force", is_flag=True, help="Run even when another process holds the lease.")
 def run_alerts(force):
-    """Verify the chain when due, check every alert condition, send what is due (cron: each minute)."""
+    """Verify the chain when due, check every condition, send what is due (cron: every minute)."""
     from flask import current_app
 
     from services.ops import alerts

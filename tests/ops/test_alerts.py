@@ -3,8 +3,8 @@
 import email
 import email.policy
 import hashlib
-from datetime import timedelta
 import hmac
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
