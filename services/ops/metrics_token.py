@@ -50,11 +50,17 @@ def allowed(authorization: str | None, address: str | None, config) -> bool:
 
 
 def _token_ok(presented: str, config) -> bool:
+    # WSGI hands header values over as Latin-1; the token's own bytes are UTF-8.
+    try:
+        raw = presented.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = presented.encode()
     expected = config.get("METRICS_TOKEN") or ""
-    if expected and hmac.compare_digest(presented.encode(), expected.encode()):
+    if expected and hmac.compare_digest(raw, expected.encode()):
         return True
     row = db.session.get(OpsChannel, METRICS)
-    return bool(row and row.secret and hmac.compare_digest(_hash(presented), row.secret))
+    return bool(row and row.secret and hmac.compare_digest(hashlib.sha256(raw).hexdigest(),
+                                                           row.secret))
 
 
 def _address_ok(address: str | None, allow: str) -> bool:
