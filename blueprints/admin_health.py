@@ -195,3 +195,11 @@ def token_truth():
     from services.ops import tokens as ops_tokens
 
     return ops_tokens.truth(clock.now(), settings())
+
+
+@bp.app_template_global("ops_chains")
+def chains():
+    """The audit chains' state, for the verify block on the audit pages."""
+    from services.audit import chain as audit_chain
+
+    return audit_chain.status(db.session)

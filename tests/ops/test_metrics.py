@@ -4,7 +4,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.ops import metrics
-from tests.ops.conftest import ENTRA
 from tests.ops.conftest import OKTA
 from tests.ops.conftest import Provisioner
 
