@@ -100,8 +100,7 @@ def _connection_conditions(h, board, config: OpsConfig) -> list[Condition]:
     if failed and events and failed / events >= config.alert_failure_ratio:
         out.append(Condition(f"failure-ratio:{conn.key}", "failure-ratio", "warning",
                              f"{failed / events:.0%} of {conn.label}'s last cycle failed",
-                             f"{failed} of {events} requests failed in "
-                             f"the cycle of {last.start:%Y-%m-%d %H:%M} UTC. "
+                             f"In the cycle of {last.start:%Y-%m-%d %H:%M} UTC: "
                              + " ".join(h.reasons), link))
     if last.refused >= config.alert_unauthorized:
         out.append(Condition(f"unauthorized:{conn.key}", "unauthorized", "critical",

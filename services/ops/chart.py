@@ -29,6 +29,7 @@ class Chart:
     bars: list
     ticks: list
     peak: int
+    since: datetime
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -44,8 +45,17 @@ class Chart:
         return self.height - self.top - self.bottom
 
 
+MIN_SPAN = timedelta(hours=6)
+
+
 def build(cycles: list, since: datetime, until: datetime) -> Chart:
-    """One bar per cycle at its start, as tall as its requests; failures stacked on top in red."""
+    """One bar per cycle at its start, as tall as its requests; failures stacked on top in red.
+
+    The time axis starts an hour before the first cycle (at least six hours back, at most
+    `since`), so a few recent cycles are not squeezed into the right edge of two days.
+    """
+    if cycles:
+        since = max(since, min(cycles[0].start - timedelta(hours=1), until - MIN_SPAN))
     span = (until - since).total_seconds() or 1
     peak = max([c.requests for c in cycles] + [1])
     plot = HEIGHT - TOP - BOTTOM
@@ -60,11 +70,12 @@ def build(cycles: list, since: datetime, until: datetime) -> Chart:
                         round(ok, 2), round(base - ok - failed, 2), round(failed, 2),
                         f"{c.start:%Y-%m-%d %H:%M} UTC: {c.requests} requests, "
                         f"{c.failures} failed"))
-    return Chart(bars, _ticks(since, until, span), peak)
+    return Chart(bars, _ticks(since, until, span), peak, since)
 
 
 def _ticks(since: datetime, until: datetime, span: float) -> list[Tick]:
-    step = timedelta(hours=6) if span > 24 * 3600 else timedelta(hours=3)
+    hours = 6 if span > 24 * 3600 else (3 if span > 8 * 3600 else 1)
+    step = timedelta(hours=hours)
     t = since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     out = []
     while t < until:

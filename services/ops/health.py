@@ -96,29 +96,37 @@ def assess(conn: Connection, cycles: list[Cycle], last_seen: datetime, last_stat
 
 
 def _judge_cycle(h: ConnectionHealth, c: Cycle, config: OpsConfig) -> None:
-    share = f"{c.counted_failures} of {c.requests - c.reference_requests}"
     if c.ends_refused:
         h.raise_to("quarantined", f"The last cycle ended with its requests refused ({c.refused} "
-                                  "× 401/403): Entra reads that as invalid credentials and "
-                                  "quarantines the job. Check the token the client sends.")
+                                  f"× 401/403): {_refusal_effect(h.connection)} Check the "
+                                  "token the client sends.")
     elif c.refused:
         h.raise_to("at_risk", f"{c.refused} request(s) of the last cycle were refused (401/403).")
+    # Refusals are reported above; the share below is of requests that got through.
+    events = c.requests - c.reference_requests - c.refused
+    failed = c.counted_failures - c.refused
+    ratio = failed / events if events > 0 else 0.0
+    share = f"{failed} of {events} requests of the last cycle failed ({ratio:.0%}, references " \
+            "excluded)"
     if _over_escrow(c):
         h.raise_to("quarantined", f"The last cycle crossed Entra's quarantine threshold: "
                                   f"{c.failures} failures, {c.failure_ratio:.0%} of requests "
                                   "(references excluded).")
-    elif c.failure_ratio > ESCROW_RATIO:
-        h.raise_to("at_risk", f"{share} requests of the last cycle failed ({c.failure_ratio:.0%}, "
-                              "references excluded); from 5,000 failures Entra quarantines "
-                              "above 40%.")
-    elif c.counted_failures and c.failure_ratio >= config.degraded_ratio:
-        h.raise_to("degraded", f"{share} requests of the last cycle failed "
-                               f"({c.failure_ratio:.0%}, references excluded).")
+    elif ratio > ESCROW_RATIO:
+        h.raise_to("at_risk", share + "; from 5,000 failures Entra quarantines above 40%.")
+    elif failed and ratio >= config.degraded_ratio:
+        h.raise_to("degraded", share + ".")
     if c.filter_not_found:
         h.raise_to("at_risk", f"{c.filter_not_found} filter query(ies) got 404 instead of 200 "
                               "with an empty list: Entra quarantines for this compliance issue.")
     if c.server_errors:
         h.raise_to("degraded", f"{c.server_errors} request(s) of the last cycle got a 5xx.")
+
+
+def _refusal_effect(conn: Connection) -> str:
+    if conn.family == "entra":
+        return "Entra reads that as invalid credentials and quarantines the job."
+    return "the client cannot provision until it sends a valid token."
 
 
 def _over_escrow(c: Cycle) -> bool:

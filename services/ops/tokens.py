@@ -129,7 +129,7 @@ def _warnings(views: list[TokenView]) -> list[Warning]:
     in_use = [v for v in valid if v.in_use]
     for v in in_use:
         if v.colour in ("warning", "danger"):
-            out.append(Warning(v.colour, f"Token {v.name}, in use by "
+            out.append(Warning(v.colour, f"Expiring soon: token {v.name}, in use by "
                                          f"{', '.join(v.families) or 'a client'}, expires in "
                                          f"{v.days_left} day{'' if v.days_left == 1 else 's'}: "
                                          "rotate it and paste the new one into the client.",
@@ -138,7 +138,7 @@ def _warnings(views: list[TokenView]) -> list[Warning]:
         # Nobody provisions yet: the longest-lived valid token is the one to set up.
         best = max(valid, key=lambda v: v.token.expires_at)
         if best.colour != "ok":
-            out.append(Warning(best.colour, f"No client uses a token yet, and the longest-lived "
-                                            f"one ({best.name}) expires in {best.days_left} "
-                                            "days.", best.name))
+            out.append(Warning(best.colour, f"Expiring soon: no client uses a token yet, and the "
+                                            f"longest-lived one ({best.name}) expires in "
+                                            f"{best.days_left} days.", best.name))
     return out

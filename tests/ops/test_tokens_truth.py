@@ -32,7 +32,7 @@ def test_entra_on_a_short_token_is_red_even_with_a_long_one_valid(clock, client,
     assert [v.name for v in truth.in_use] == ["entra-old"]
     html = page(admin_client.get("/admin/"))
     assert 'class="token-state state-danger"' in html
-    assert "Token entra-old, in use by Microsoft Entra, expires in 3 days" in html
+    assert "Expiring soon: token entra-old, in use by Microsoft Entra, expires in 3 days" in html
     assert "No valid token." not in html
 
 
