@@ -25,7 +25,7 @@ WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
-    return {"token_id": token.id, "name": "costCode"}
+    return {"token_id": token.id, "name": "costCode", "kind": "email"}
 
 
 def write_rules(app):
