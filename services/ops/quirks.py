@@ -1,7 +1,8 @@
 """The quirk ledger: per client connection, every tolerated deviation and ignored attribute.
 
 Each request-log row carries its notes (services/context.py `note`): "ignored unknown
-attribute favouriteColour", "linked POST to existing user …". Grouped by connection and
+attribute favouriteColour", "linked POST to existing user …"; a request without notes
+holds JSON null (the writer's JSON column), so both NULL and 'null' are skipped. Grouped by connection and
 note, with a count, first and last seen and an example request, they tell an admin which
 attribute mappings to fix.
 """
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import select
 
 from models import RequestLog
@@ -63,7 +66,8 @@ def ledger(now: datetime, days: int = 30) -> list[Quirk]:
     """Every quirk seen in the last `days`, most frequent first."""
     stmt = (select(RequestLog.id, RequestLog.at, RequestLog.token_name, RequestLog.user_agent,
                    RequestLog.notes)
-            .where(RequestLog.notes.is_not(None), RequestLog.at >= now - timedelta(days=days),
+            .where(RequestLog.notes.is_not(None), cast(RequestLog.notes, Text) != "null",
+                   RequestLog.at >= now - timedelta(days=days),
                    RequestLog.at <= now)
             .order_by(RequestLog.id).execution_options(yield_per=2000))
     found: dict[tuple, Quirk] = {}
