@@ -246,7 +246,10 @@ def run_alerts(force):
     if not lease.acquire(scheduler.LEASE, clock.now(), scheduler.TTL) and not force:
         click.echo("Skipped: another process holds the alerts lease (it runs the checks).")
         return
-    result = alerts.run(clock.now(), ops_config.from_mapping(current_app.config), db.engine)
+    try:
+        result = alerts.run(clock.now(), ops_config.from_mapping(current_app.config), db.engine)
+    finally:
+        lease.release(scheduler.LEASE)  # the next cron run is another process
     click.echo(f"{len(result.fired)} fired, {len(result.cleared)} cleared, {result.sent} sent"
                f"{', chain verified' if result.verified else ''}.")
     for key in result.fired:

@@ -227,6 +227,9 @@ def test_alerts_run_from_the_cli_takes_the_lease(app, clock, entra, channels):
     assert "1 fired" in result.output
     assert db.session.execute(select(OpsAlert.key)).scalars().all() == [
         "unauthorized:entra-prod/entra"]
+    # The next cron run is another process: this one released the lease.
+    assert lease.acquire("alerts", clock(), timedelta(seconds=90), me="next-cron-run:2:y")
+    lease.release("alerts", me="next-cron-run:2:y")
     # Once the lease lapses another process may take it; the command then does nothing.
     assert lease.acquire("alerts", clock.advance(seconds=91), timedelta(seconds=90),
                          me="other-host:1:x")
