@@ -171,7 +171,7 @@ def cycle_audit_url(connection, cycle) -> str:
 @bp.app_template_global("ops_board")
 def ops_board():
     """For the dashboard card: the health board now."""
-    return board.snapshot(clock.now(), settings())
+    return board.snapshot(clock.now(), settings(), board.RECENT_HOURS)
 
 
 _FIRST_RECORD = re.compile(r"^(request-log record|change record) (\d+)")

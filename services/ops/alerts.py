@@ -138,7 +138,7 @@ def run(now: datetime, config: OpsConfig, engine, verify: bool | None = None) ->
     verified = _verify_if_due(engine, now) if verify is None else (
         verify and verify_chains(engine))
     db.session.rollback()  # read the verify's result afresh
-    board = board_service.snapshot(now, config)
+    board = board_service.snapshot(now, config, board_service.RECENT_HOURS)
     fired, cleared = evaluate(conditions(board, config, hooks.lost_request_log_rows()), now)
     sent = delivery.deliver_due(now)
     return RunResult(fired, cleared, sent, verified)

@@ -32,11 +32,17 @@ class Board:
         return any(c["state"] is not None and c["state"].verify_ok is False for c in self.chains)
 
 
-def snapshot(now: datetime, config: OpsConfig) -> Board:
+# The dashboard card and the alert checks judge the last cycle only: a shorter read.
+RECENT_HOURS = 6
+
+
+def snapshot(now: datetime, config: OpsConfig, hours: float | None = None) -> Board:
+    """Tokens, connections with their cycles of the last `hours`, chains and open alerts."""
     seen = clients.seen(now)
     truth = tokens.truth(now, config)
     retired = frozenset(v.name for v in truth.views if v.status != "active")
-    return Board(now=now, tokens=truth, connections=health.overview(now, config, seen, retired),
+    connections = health.overview(now, config, seen, retired, hours)
+    return Board(now=now, tokens=truth, connections=connections,
                  chains=audit_chain.status(db.session), open_alerts=open_alerts())
 
 

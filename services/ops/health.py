@@ -177,16 +177,18 @@ def _ago(delta: timedelta) -> str:
 
 
 def overview(now: datetime, config: OpsConfig, seen: list[ClientSeen],
-             retired: frozenset = frozenset()) -> list[ConnectionHealth]:
+             retired: frozenset = frozenset(), hours: float | None = None
+             ) -> list[ConnectionHealth]:
     """Health of every provisioning connection seen in the last 30 days, worst first.
 
     Requests with no token at all from an unrecognised client (scanners, curl) are left
     out; an Entra or Okta agent presenting an unknown token is a connection that fails.
     A connection on a `retired` (revoked or expired) token is left out once nothing
     sends that token any more: its last request succeeded, or the same client family
-    has succeeded since on another token (a finished rotation).
+    has succeeded since on another token (a finished rotation). `hours` (default
+    `history_hours`) bounds the cycles read: the state needs only the last one.
     """
-    since = now - timedelta(hours=config.history_hours)
+    since = now - timedelta(hours=hours or config.history_hours)
     found = cycles_service.load(since, now, config.gap)
     kept = [c for c in seen if not (c.token_name is None and c.family == "other")]
     kept = [c for c in kept if not _rotated_away(c, kept, retired)]

@@ -2,9 +2,9 @@
 
 Each request-log row carries its notes (services/context.py `note`): "ignored unknown
 attribute favouriteColour", "linked POST to existing user …"; a request without notes
-holds JSON null (the writer's JSON column), so both NULL and 'null' are skipped. Grouped by connection and
-note, with a count, first and last seen and an example request, they tell an admin which
-attribute mappings to fix.
+holds JSON null (the writer's JSON column), so both NULL and 'null' are skipped. Grouped
+by connection and note, with a count, first and last seen and an example request, they
+tell an admin which attribute mappings to fix.
 """
 
 import re

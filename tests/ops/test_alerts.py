@@ -254,3 +254,22 @@ def test_the_scheduler_tick_runs_the_checks_without_a_request(app, clock, entra,
     assert s.tick() is True
     assert db.session.execute(select(OpsAlert.key)).scalars().all() == [
         "unauthorized:entra-prod/entra"]
+
+
+def test_the_scheduler_thread_runs_by_itself(app, clock, entra, channels):
+    """Started as a worker starts it; it takes the lease and runs with no request arriving."""
+    from services.ops import scheduler
+
+    tokens.revoke("entra-prod", ADMIN)
+    entra.cycle(clock)
+    s = scheduler.Scheduler(app, interval=0.05)
+    s.ensure_started()
+    try:
+        for _ in range(400):
+            if s.runs:
+                break
+            s.stopping.wait(0.05)
+    finally:
+        s.stop()
+    assert s.runs >= 1
+    assert channels[1].received[0]["json"]["alert"]["key"] == "unauthorized:entra-prod/entra"
