@@ -4,7 +4,6 @@ Traffic is made through the app on a controlled clock (several Entra cycles, one
 an Okta client on a revoked token); screenshots go to /tmp/rollcall-shots/health-*.png.
 """
 
-from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
 from models import db  # noqa: E402
+from models import utcnow  # noqa: E402
 from services import tokens  # noqa: E402
 from services.actor import CLI  # noqa: E402
 from services.ops import alerts  # noqa: E402
@@ -31,8 +31,10 @@ ENTRA = "Microsoft Azure AD SCIM Client"
 
 
 class Clock:
+    """Starts five hours back, so pages that read the real time agree with the traffic."""
+
     def __init__(self):
-        self.t = datetime(2026, 3, 2, 6, 0)
+        self.t = utcnow().replace(second=0, microsecond=0) - timedelta(hours=5)
 
     def __call__(self):
         return self.t
@@ -42,7 +44,8 @@ class Clock:
 def clock(monkeypatch):
     c = Clock()
     for target in ("blueprints.scim.utcnow", "services.tokens.utcnow",
-                   "services.readmodels.dashboard.utcnow", "services.ops.clock.now"):
+                   "services.readmodels.dashboard.utcnow", "services.ops.clock.now",
+                   "blueprints.admin_tokens.utcnow"):
         monkeypatch.setattr(target, c)
     return c
 

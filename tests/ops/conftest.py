@@ -46,7 +46,8 @@ def clock(monkeypatch):
     """One controllable clock patched into every place that reads the time for these checks."""
     c = Clock(START)
     for target in ("blueprints.scim.utcnow", "services.tokens.utcnow",
-                   "services.readmodels.dashboard.utcnow", "services.ops.clock.now"):
+                   "services.readmodels.dashboard.utcnow", "services.ops.clock.now",
+                   "blueprints.admin_tokens.utcnow"):
         monkeypatch.setattr(target, c)
     return c
 
