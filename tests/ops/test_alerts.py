@@ -273,3 +273,15 @@ def test_the_scheduler_thread_runs_by_itself(app, clock, entra, channels):
         s.stop()
     assert s.runs >= 1
     assert channels[1].received[0]["json"]["alert"]["key"] == "unauthorized:entra-prod/entra"
+
+
+def test_lost_request_log_rows_alert_once_a_counter_is_registered(clock, channels, monkeypatch):
+    from services.ops import hooks
+
+    assert run(clock).fired == []  # no counter registered: nothing to say
+    lost = {"rows": 0}
+    monkeypatch.setattr(hooks, "_lost_rows_source", lambda: lost["rows"])
+    assert run(clock).fired == []
+    lost["rows"] = 12
+    assert run(clock).fired == ["request-log-lost"]
+    assert "12 request-log rows" in channels[1].received[-1]["json"]["alert"]["subject"]
