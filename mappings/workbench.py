@@ -1,12 +1,16 @@
 """Evaluate a whole mapping for one person: a value, or an error, per target."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mappings.evaluator import Context
 from mappings.evaluator import evaluate
 from mappings.evaluator import render
 from mappings.mapfile import Row
+from mappings.parser import parse
 from mappings.syntax import ExpressionError
+from mappings.targets import TargetError
+from mappings.targets import parse_target
 
 
 @dataclass(frozen=True)
@@ -22,11 +26,26 @@ class Outcome:
         return self.error is None and not self.dropped and self.value not in (None, "", [])
 
 
+class BadTarget(ExpressionError):
+    kind = "target error"
+
+
+@lru_cache(maxsize=1024)
+def _tree(expression: str):
+    """Parsed once per process: the directory check evaluates each row for every person."""
+    return parse(expression)
+
+
 def run(rows: list[Row], source: dict, context: Context | None = None) -> list[Outcome]:
     outcomes = []
     for row in rows:
         try:
-            result = evaluate(row.expression, source, context)
+            parse_target(row.target)
+        except TargetError as error:
+            outcomes.append(Outcome(row, error=BadTarget(str(error))))
+            continue
+        try:
+            result = evaluate(_tree(row.expression), source, context)
         except ExpressionError as error:
             outcomes.append(Outcome(row, error=error))
             continue
