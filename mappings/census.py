@@ -53,6 +53,11 @@ class Census:
     def tally(self, target: str) -> Tally:
         return self.tallies.setdefault(target, Tally(target))
 
+    @property
+    def failing(self) -> bool:
+        """Whether anyone would fail: an expression error, a refusal or a blocking rule."""
+        return bool(self.refused or self.blocked or any(t.errors for t in self.tallies.values()))
+
     def sentences(self) -> list[str]:
         out = [s for tally in self.tallies.values() for s in tally.sentences()]
         out += [f"{people(n)} would be refused: {detail}" for detail, n in self.refused.items()]

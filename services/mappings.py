@@ -81,7 +81,7 @@ def evaluate(rows: list[Row], source: dict, change: dict | None = None,
     patch = targets.patch_op(values, after, types)
     patch_verdict = _check_patch(patch, data, rtype) if patch else None
     return Report(rows, outcomes, verdicts, post, post_verdict, patch, patch_verdict,
-                  _notes(rows))
+                  notes(rows))
 
 
 def _types(rows: list[Row], rtype) -> dict:
@@ -253,7 +253,8 @@ def _check_patch(patch: dict, data: dict | None, rtype) -> Verdict:
     return Verdict("accepted", "200 OK")
 
 
-def _notes(rows: list[Row]) -> list[str]:
+def notes(rows: list[Row]) -> list[str]:
+    """Mapping-wide advice: matching precedence against Rollcall's matching rule."""
     notes = []
     first = [row.target for row in rows if row.matching == 1]
     matching = rules.current()["matching_attribute"]
