@@ -1,7 +1,7 @@
 """The expression tree and the errors of the mapping language.
 
 Nodes are frozen dataclasses whose equality ignores positions, so a printed and re-parsed
-expression compares equal to the original (tests/mappings/test_printer.py).
+expression compares equal to the original (tests/mappings/test_mapping_printer.py).
 """
 
 from dataclasses import dataclass

@@ -18,7 +18,7 @@ from mappings.syntax import Empty
 from mappings.syntax import Name
 from mappings.syntax import Number
 from mappings.syntax import String
-from tests.mappings.test_functions import REFERENCE
+from tests.mappings.test_mapping_functions import REFERENCE
 
 NESTABLE = sorted(name for name in ARITY if name not in TOP_LEVEL_ONLY)
 names = st.text(st.characters(blacklist_characters="[]\n", blacklist_categories=("Cs",)),
