@@ -29,17 +29,22 @@ class Tally:
     changed: int = 0
     first_error: str = ""
 
-    def sentences(self) -> list[str]:
-        out = []
-        if self.empty:
-            out.append(f"{people(self.empty)} would get an empty {label(self.target)}")
-        if self.errors:
-            out.append(f"{people(self.errors)} would fail on {label(self.target)}: "
-                       f"{self.first_error}")
-        if self.changed:
-            out.append(f"{people(self.changed)} would get a different {label(self.target)} "
-                       "than Rollcall stores now")
-        return out
+    def failures(self) -> list[str]:
+        if not self.errors:
+            return []
+        return [f"{people(self.errors)} would fail on {label(self.target)}: {self.first_error}"]
+
+    def gaps(self, checked: int) -> list[str]:
+        """Empty values for some people (not all: those are listed together)."""
+        if not 0 < self.empty < checked:
+            return []
+        return [f"{people(self.empty)} would get an empty {label(self.target)}"]
+
+    def changes(self) -> list[str]:
+        if not self.changed:
+            return []
+        return [f"{people(self.changed)} would get a different {label(self.target)} "
+                "than Rollcall stores now"]
 
 
 @dataclass
@@ -59,7 +64,14 @@ class Census:
         return bool(self.refused or self.blocked or any(t.errors for t in self.tallies.values()))
 
     def sentences(self) -> list[str]:
-        out = [s for tally in self.tallies.values() for s in tally.sentences()]
-        out += [f"{people(n)} would be refused: {detail}" for detail, n in self.refused.items()]
+        """Failures first, then values some people lack, changes, and targets nobody gets."""
+        tallies = list(self.tallies.values())
+        out = [f"{people(n)} would be refused: {detail}" for detail, n in self.refused.items()]
         out += [f"{people(n)} would be blocked: {detail}" for detail, n in self.blocked.items()]
+        out += [s for tally in tallies for s in tally.failures()]
+        out += [s for tally in tallies for s in tally.gaps(self.checked)]
+        out += [s for tally in tallies for s in tally.changes()]
+        nobody = [label(t.target) for t in tallies if self.checked and t.empty == self.checked]
+        if nobody:
+            out.append("No one would get a value for " + ", ".join(nobody))
         return out

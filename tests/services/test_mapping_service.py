@@ -249,9 +249,9 @@ def test_the_directory_check_counts_refusals_and_is_bounded(app, make_user):
         make_user(name)
     census = mappings.check_directory([Row("department", "userName", 1)], limit=1)
     assert (census.total, census.checked) == (2, 1)
-    assert census.sentences() == ["1 person would get an empty userName",
-                                  "1 person would be refused: 400 (invalidValue): "
-                                  "userName is required"]
+    assert census.sentences() == ["1 person would be refused: 400 (invalidValue): "
+                                  "userName is required",
+                                  "No one would get a value for userName"]
     assert count_users() == 2
 
 
