@@ -25,7 +25,6 @@ from models import User
 from models import db
 from scim import patch as scim_patch
 from scim import resource
-from scim.errors import InvalidValue
 from scim.errors import SCIMError
 from services import audit
 from services import custom_fields
@@ -182,55 +181,63 @@ def _verdict(outcome: workbench.Outcome, rtype, types: dict, data: dict | None) 
                        "Correct the expression; the position counts characters from 1.")
     definition = _definition(target, rtype)
     if definition is None:
-        return _unknown(target, outcome)
+        return _unknown(target, outcome, rtype, types)
     if outcome.dropped or not outcome.sent:
-        return _unsent(outcome, definition, rtype, types)
+        return _unsent(outcome, rtype, types)
     return _sent(outcome, rtype, types, data)
 
 
-def _unknown(target: str, outcome) -> Verdict:
+def _unknown(target: str, outcome, rtype, types: dict) -> Verdict:
     fix = ("Remove this mapping, or declare a custom field on the Custom fields page and map "
            f"to {custom_fields.urn()}:<name>.")
     if not outcome.sent:
         return Verdict("not sent", f"No value, and Rollcall has no attribute {target}.", fix)
-    if settings.get("unknown_attributes") == "reject":
-        error = InvalidValue(f"Unknown attribute {resource.clip(target)!r}")
-        return Verdict("refused", _refused(error).detail, fix, 400)
+    refused = _validate_alone(target, outcome.value, rtype, types)
+    if refused is not None:  # the rule for unknown attributes says "reject"
+        return Verdict("refused", refused.detail, fix, refused.status)
     return Verdict("ignored", f"Rollcall has no attribute {target}: it ignores the value "
                    "and notes it in the request log.", fix)
 
 
-def _unsent(outcome, definition, rtype, types) -> Verdict:
-    target = outcome.row.target
-    why = ("IgnoreFlowIfNullOrEmpty: no value, so Entra leaves the attribute out."
-           if outcome.dropped else "No value: Entra leaves the attribute out of the request.")
-    if definition.required and target == "userName":
-        return Verdict("refused", _refused(InvalidValue("userName is required")).detail,
-                       "Every user needs a userName: map a source every user has.", 400)
-    if target == WORK_EMAIL and rules.current()["require_email"]:
-        return Verdict("blocked", "an email address is required (provisioning rule)",
-                       _RULE_FIX["InvalidValue"], 400)
-    return Verdict("not sent", why)
-
-
-def _sent(outcome, rtype, types: dict, data: dict | None) -> Verdict:
-    target = outcome.row.target
-    alone = {target: outcome.value}
+def _validate_alone(target: str, value, rtype, types: dict) -> Verdict | None:
+    """Rollcall's answer to a POST of this one value (with a stand-in userName), if refused."""
+    alone = {target: value} if value is not None else {}
     if target != "userName":
         alone["userName"] = PLACEHOLDER
     try:
         users.validate(targets.document(alone, types), rtype)
     except SCIMError as error:
-        return Verdict("refused", _refused(error).detail, _type_fix(types.get(target)),
-                       error.status)
-    warning = " ".join(outcome.warnings)
+        return _refused(error)
+    return None
+
+
+def _unsent(outcome, rtype, types: dict) -> Verdict:
+    target = outcome.row.target
+    why = ("IgnoreFlowIfNullOrEmpty: no value, so Entra leaves the attribute out."
+           if outcome.dropped else "No value: Entra leaves the attribute out of the request.")
+    refused = _validate_alone(target, None, rtype, types) if target == "userName" else None
+    if refused is not None:
+        return Verdict("refused", refused.detail, "Every user needs a userName: map a source "
+                       "every user has.", refused.status)
+    if target == WORK_EMAIL:
+        blocked = _rules_block({})
+        if blocked is not None:
+            return blocked
+    return Verdict("not sent", why)
+
+
+def _sent(outcome, rtype, types: dict, data: dict | None) -> Verdict:
+    target = outcome.row.target
+    refused = _validate_alone(target, outcome.value, rtype, types)
+    if refused is not None:
+        return Verdict("refused", refused.detail, _type_fix(types.get(target)), refused.status)
     if target == "active" and data is not None and _seat_full(data):
         return Verdict("blocked", _seat_detail(), "Raise the seat limit, or free a seat.")
     if target == WORK_EMAIL and data is not None:
         blocked = _rules_block(data)
         if blocked and blocked.status == 409:
             return blocked
-    return Verdict("accepted", warning)
+    return Verdict("accepted", " ".join(outcome.warnings))
 
 
 def _type_fix(type_: str | None) -> str:
