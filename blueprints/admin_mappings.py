@@ -27,7 +27,7 @@ from mappings.mapfile import Row
 from mappings.sources import SourceError
 from mappings.sources import format_source
 from mappings.sources import parse_source
-from services import mappings as workbench
+from services import mappings as mapping_service
 
 BLANK_ROWS = 3
 
@@ -53,7 +53,7 @@ def save_mapping():
         return _page(_rows(request.form), status=400, error="The form expired; save again.")
     rows = _rows(request.form)
     try:
-        workbench.save(rows, actor())
+        mapping_service.save(rows, actor())
     except MappingFileError as error:
         return _page(rows, status=400, error=f"Not saved: {error}")
     flash(f"Mapping saved ({len(rows)} rows).", "success")
@@ -85,16 +85,16 @@ def _page(rows: list[Row], check: bool = False, status: int = 200, error: str | 
         source, change = parse_source(values_text), parse_source(change_text)
     except SourceError as problem:
         error, source, change = f"Source values: {problem}", {}, {}
-    report = workbench.evaluate(rows, source, change) if rows else None
-    census = workbench.check_directory(rows) if check and rows else None
+    report = mapping_service.evaluate(rows, source, change) if rows else None
+    census = mapping_service.check_directory(rows) if check and rows else None
     return render_template(
         "admin/mappings.html", rows=rows, blank=BLANK_ROWS, report=report, census=census,
         post_json=_json(report.post) if report else "",
         patch_json=_json(report.patch) if report and report.patch else "",
         people=presets.PEOPLE, person=person, values_text=values_text,
-        change_text=change_text, presets=presets.MAPPINGS, saved=workbench.saved(),
+        change_text=change_text, presets=presets.MAPPINGS, saved=mapping_service.saved(),
         mapping=args.get("mapping", ""), error=error, save_form=ConfirmForm(),
-        import_form=MappingImportForm(), limit=workbench.MAX_CHECKED), status
+        import_form=MappingImportForm(), limit=mapping_service.MAX_CHECKED), status
 
 
 def _json(body: dict) -> str:
@@ -131,4 +131,4 @@ def _preset(choice: str) -> list[Row]:
 
 
 def _default_rows() -> list[Row]:
-    return workbench.saved() or list(presets.MAPPINGS["entra-default"][1])
+    return mapping_service.saved() or list(presets.MAPPINGS["entra-default"][1])

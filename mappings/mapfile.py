@@ -91,6 +91,8 @@ def check(rows: list[Row]) -> list[Row]:
 
     :raise MappingFileError: for the first row that is wrong.
     """
+    if not rows:
+        raise MappingFileError("the mapping has no rows")
     if len(rows) > MAX_ROWS:
         raise MappingFileError(f"a mapping has at most {MAX_ROWS} rows")
     seen = set()

@@ -131,11 +131,15 @@ def test_save_then_the_saved_mapping_is_the_default(admin_client):
     assert record.actor == "alice"
 
 
-def test_save_refuses_a_bad_row(admin_client):
-    data = {"source": ["Join("], "target": ["displayName"], "matching": [""]}
+@pytest.mark.parametrize(("data", "message"), [
+    ({"source": ["Join("], "target": ["displayName"], "matching": [""]},
+     "Not saved: mapping 1 (displayName): position 6"),
+    ({"source": [""], "target": [""], "matching": [""]}, "Not saved: the mapping has no rows"),
+])
+def test_save_refuses_a_bad_mapping(admin_client, data, message):
     response = admin_client.post("/admin/mappings/save", data=data)
     assert response.status_code == 400
-    assert "Not saved: mapping 1 (displayName): position 6" in page(response)
+    assert message in page(response)
     assert mappings.saved() is None
 
 

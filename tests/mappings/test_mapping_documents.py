@@ -105,6 +105,7 @@ def test_the_file_format_round_trips_and_reads_a_plain_list():
     ('[{"source": "a", "target": "emails[type eq work]"}]', "is not a target attribute"),
     ('{"version": 2, "mappings": []}', "version 1"),
     ('"text"', 'expected {"mappings": [...]}'),
+    ('{"mappings": []}', "the mapping has no rows"),
     (json.dumps([{"source": "a", "target": f"t{i}"} for i in range(101)]),
      "at most 100 rows"),
 ])
