@@ -28,11 +28,11 @@ from scim import resource
 from scim.errors import SCIMError
 from services import audit
 from services import custom_fields
-from services import provisioning
 from services import rules
 from services import settings
 from services import tx
 from services import users
+from services.users import rules as provisioning
 
 SETTING = "entra_mapping"
 PLACEHOLDER = "mapping-workbench@example.invalid"  # a userName for checking one other target
