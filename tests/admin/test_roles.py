@@ -14,7 +14,7 @@ from tests.admin.helpers import page
 SELF_SERVICE = {"auth.login", "auth.logout", "auth.password"}
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
-              "/admin/settings", "/admin/directory/users.csv"]
+              "/admin/settings", "/admin/directory/users.csv", "/admin/mappings"]
 # Running a chain verification only reads the audit trail (and records the result):
 # auditors may, by design (issue 14).
 AUDITOR_POSTS = {"/admin/health/verify"}
