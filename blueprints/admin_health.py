@@ -68,7 +68,11 @@ def verify():
         return redirect(url_for("admin_health.index"))
     alerts.verify_chains(db.engine)
     flash("Audit chains verified: the result is below.", "success")
-    return redirect(request.form.get("next") or url_for("audit.chain"))
+    back = request.form.get("next", "")
+    # Only a path of this site: never a redirect elsewhere.
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for("audit.chain")
+    return redirect(back)
 
 
 @bp.get("/alerts")

@@ -91,3 +91,9 @@ def test_a_revoked_token_never_shows_as_in_use_on_the_revoke_page(clock, entra, 
     tokens.revoke("entra-prod", ADMIN)
     token_id = tokens.all_tokens()[0].id
     assert "Entra is still using" not in page(admin_client.get(f"/admin/tokens/{token_id}/revoke"))
+
+
+def test_the_verify_button_returns_only_to_this_site(auditor_client):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        r = auditor_client.post("/admin/health/verify", data={"next": target})
+        assert r.headers["Location"] == "/admin/audit/chain"
