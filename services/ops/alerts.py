@@ -24,6 +24,15 @@ from services.ops import hooks
 from services.ops.config import OpsConfig
 
 EXPIRY_STEPS = (14, 7, 1)
+# What a "cleared" message says, per kind of alert.
+CLEARED = {
+    "token-expiry": "The token is no longer in use: rotated, revoked or unused for a week.",
+    "cycle-overdue": "Requests from this client arrive again.",
+    "failure-ratio": "The client's last cycle is below the failure threshold.",
+    "unauthorized": "The client's last cycle had no refused request.",
+    "chain": "The audit chain verifies again.",
+    "request-log": "No request-log rows are reported lost.",
+}
 VERIFY_EVERY = timedelta(hours=1)
 
 
@@ -127,7 +136,7 @@ def evaluate(found: list[Condition], now: datetime) -> tuple[list, list]:
         for key, alert in open_.items():
             if key not in keys:
                 alert.cleared_at = now
-                alert.clear_message = "The condition no longer holds."
+                alert.clear_message = CLEARED.get(alert.kind, "The condition no longer holds.")
                 delivery.queue(session, alert, "cleared", now)
                 cleared.append(key)
     return fired, cleared

@@ -118,6 +118,9 @@ def test_cycle_overdue_fires_and_clears_when_traffic_returns(clock, entra, chann
         subjects(sink)[-1]
     entra.cycle(clock)
     assert run(clock).cleared == ["cycle-overdue:entra-prod/entra"]
+    message = email.message_from_string(sink.messages[-1]["data"], policy=email.policy.default)
+    assert message["Subject"].startswith("Resolved: ")
+    assert "Requests from this client arrive again." in message.get_content()
 
 
 def test_failure_ratio_and_401s(clock, client, entra, channels):
