@@ -1,7 +1,7 @@
 """Audit search by part of a name, lookup or path; SCIM write bodies on request-log rows
 
 Revision ID: b5e1c0d7a9f2
-Revises: 7c2e5a9d41b3
+Revises: 289089b6bf4a
 Create Date: 2026-12-06 06:10:00
 
 On PostgreSQL the search indexes are pg_trgm GIN indexes, which serve ILIKE '%part%'.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5e1c0d7a9f2'
-down_revision = '7c2e5a9d41b3'
+down_revision = '289089b6bf4a'
 branch_labels = None
 depends_on = None
 
