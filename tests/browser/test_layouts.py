@@ -110,7 +110,9 @@ def _pages(ids) -> list[tuple[str, str]]:
         ("token-revoke", "/admin/tokens/1/revoke"), ("password", "/auth/password"),
         ("audit", "/admin/audit/"), ("audit-changes", "/admin/audit/changes"),
         ("audit-charts", "/admin/audit/charts"), ("audit-chain", "/admin/audit/chain"),
-        ("not-found", "/admin/nope"),
+        ("field-retire", "/admin/fields/badgeColour/retire"), ("mappings", "/admin/mappings"),
+        ("health", "/admin/health/"), ("health-alerts", "/admin/health/alerts"),
+        ("health-quirks", "/admin/health/quirks"), ("not-found", "/admin/nope"),
     ]
 
 
