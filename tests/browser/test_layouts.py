@@ -155,5 +155,9 @@ def test_every_page_fits_both_widths_without_axe_violations(page, live_server):
     problems = []
     for name, path in _pages(ids) + _detail_pages(page, live_server):
         problems += _check(page, name, live_server(path) if path.startswith("/") else path)
-    page.goto(live_server("/auth/login"))
     assert problems == [], json.dumps(problems, indent=1, ensure_ascii=False)
+    # The audit filters fold away on a phone and stand open on a wider screen.
+    for size, is_open in (("phone", False), ("desktop", True)):
+        page.set_viewport_size(SIZES[size])
+        page.goto(live_server("/admin/audit/"))
+        assert page.locator("details.filters").evaluate("d => d.open") is is_open, size
