@@ -102,3 +102,12 @@ def test_a_retention_out_of_range_is_refused_in_the_admins_words(admin_ui):
         "body_retention_days": "0"})
     assert response.status_code == 400
     assert "Enter a whole number of days from 1 to 3,650." in response.get_data(as_text=True)
+
+
+def test_audit_prune_blanks_old_bodies_too(scim, make_user, runner, monkeypatch):
+    make_user("Øyvind@example.com")
+    now = bodies.utcnow
+    monkeypatch.setattr(bodies, "utcnow", lambda: now() + timedelta(days=31))
+    result = runner.invoke(args=["audit", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Blanked the bodies of 1 requests older than 30 days" in result.output
