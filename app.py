@@ -148,10 +148,10 @@ def _register_login(app: Flask) -> None:
     from flask import redirect
     from flask import url_for
 
-    from services import admins
+    from blueprints.auth import load_user
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(admins.get)
+    login_manager.user_loader(load_user)
     app.add_url_rule("/", "index", lambda: redirect(url_for("admin.dashboard")))

@@ -29,7 +29,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
-            "admin_settings": "admin.settings", "admin_directory": "admin.directory"}
+            "admin_settings": "admin.settings", "admin_directory": "admin.directory",
+            "admin_admins": "admin.admins"}
 
 
 @bp.before_request
@@ -55,6 +56,8 @@ def navigation():
            ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide")]
     if "audit.index" in current_app.view_functions:
         nav.append(("audit.index", "Audit log"))
+    if current_user.is_admin:
+        nav.append(("admin.admins", "Admins"))
     return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
 
 
@@ -92,6 +95,7 @@ def setup():
 
 
 # Route modules attach to `bp`; imported last because they import it.
+from blueprints import admin_admins  # noqa: E402,F401
 from blueprints import admin_directory  # noqa: E402,F401
 from blueprints import admin_fields  # noqa: E402,F401
 from blueprints import admin_settings  # noqa: E402,F401

@@ -28,6 +28,8 @@ from services import admins
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+# The session's key into admin_sessions (services/admins.py).
+SESSION_KEY = "sid"
 ADDRESS_LIMIT = "5 per minute"
 ACCOUNT_LIMIT = "10 per 15 minutes"
 
@@ -65,6 +67,8 @@ def login():
         return render_template("auth/login.html", form=form,
                                error="The username or password is not right.")
     session.clear()  # nothing from before the sign-in carries over
+    session[SESSION_KEY] = admins.open_session(
+        user.id, int(current_app.permanent_session_lifetime.total_seconds()))
     login_user(user)
     session.permanent = True
     if user.must_change_password:
@@ -85,10 +89,29 @@ def throttled(_error):
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        admins.close_session(session.get(SESSION_KEY))
         logout_user()
         session.clear()
         flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End this account's sessions in every other browser (a lost laptop, a shared one)."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        ended = admins.sign_out_everywhere(current_user.id, admins.actor_for(current_user),
+                                           keep_session=session.get(SESSION_KEY))
+        flash(f"Signed out everywhere else ({ended} other session{'s' * (ended != 1)} ended).",
+              "success")
+    return redirect(url_for("auth.password"))
+
+
+def load_user(user_id):
+    """Flask-Login's loader: the account only while this browser's session row exists."""
+    return admins.session_user(user_id, session.get(SESSION_KEY))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -98,7 +121,8 @@ def password():
     if not form.validate_on_submit():
         return render_template("auth/password.html", form=form), 400 if form.errors else 200
     try:
-        admins.change_password(current_user.id, form.current.data, form.new.data)
+        admins.change_password(current_user.id, form.current.data, form.new.data,
+                               keep_session=session.get(SESSION_KEY))
     except admins.WrongPassword as error:
         form.current.errors = [str(error).capitalize() + "."]
         return render_template("auth/password.html", form=form), 400
