@@ -31,7 +31,9 @@ DEFAULTS = {
     # Seconds a worker remembers a valid token (0: look it up on every request). A revoked
     # token keeps working in the other workers for at most this long.
     "SCIM_TOKEN_CACHE_SECONDS": 5,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Unset: a SQLite file in instance/, shared by the workers of this machine
+    # (extensions.SqliteFileStorage); redis://... to share across machines.
+    "RATELIMIT_STORAGE_URI": None,
     # A Redis outage must not fail SCIM requests (Entra quarantines a failing app): fall
     # back to per-process limits instead.
     "RATELIMIT_SWALLOW_ERRORS": True,
@@ -61,6 +63,10 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,
+    "LOGIN_FREE_FAILURES_ADDRESS": int,
+    "LOGIN_FREE_FAILURES_ACCOUNT": int,
+    "LOGIN_FIRST_DELAY": float,
+    "LOGIN_MAX_DELAY": float,
 }
 
 
@@ -77,6 +83,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        path = os.path.join(app.instance_path, "ratelimits.sqlite")
+        app.config["RATELIMIT_STORAGE_URI"] = f"rollcall+sqlite://{path}"
     _init_extensions(app)
     _register(app)
     return app

@@ -4,7 +4,6 @@ The routes live in scim_users, scim_groups, scim_bulk and scim_discovery; this m
 holds what every SCIM request shares.
 """
 
-import hashlib
 import json
 import math
 import re
@@ -46,8 +45,17 @@ bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 
 
 def _rate_key() -> str:
-    """Rate limits count per token: the key is a hash of the presented credential."""
-    return hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()[:32]
+    """Rate limits count per authenticated token id, whatever the spelling of the header.
+
+    Requests without a valid token (answered 401) count per client address.
+    """
+    try:
+        info = _authentication()
+    except Exception:  # database trouble: the hook below reports it, not the limiter
+        info = None
+    if info is None or isinstance(info, Unauthorized):
+        return "address:" + (get_remote_address() or "")
+    return f"token:{info.id}"
 
 
 def _authentication():
@@ -78,13 +86,14 @@ def _auth_failed(response) -> bool:
     return response.status_code == 401
 
 
-limiter.limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
-              scope="scim-token")(bp)
+# Shared limits: one budget per key across every SCIM endpoint, not one per route.
+limiter.shared_limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
+                     scope="scim-token")(bp)
 # Guessed tokens each get their own key above, so failures also count per client address.
 # Valid tokens are exempt: another client's failures never throttle Entra on a shared address.
-limiter.limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"], key_func=get_remote_address,
-              exempt_when=_authenticated, deduct_when=_auth_failed,
-              scope="scim-auth-failures")(bp)
+limiter.shared_limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"],
+                     key_func=get_remote_address, exempt_when=_authenticated,
+                     deduct_when=_auth_failed, scope="scim-auth-failures")(bp)
 
 
 @bp.before_request

@@ -48,6 +48,7 @@ def make_app(tmp_path, **overrides):
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL or f"sqlite:///{tmp_path}/rollcall.sqlite",
         "REQUEST_LOG_ASYNC": False,
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": f"rollcall+sqlite://{tmp_path}/ratelimits.sqlite",
         "WTF_CSRF_ENABLED": False,
     }
     config.update(overrides)
