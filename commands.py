@@ -22,6 +22,7 @@ from services.actor import CLI
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
+from services.audit import requestlog
 from services.audit import verify as audit_verify
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
@@ -226,6 +227,17 @@ def audit_verify_command(no_seal):
         state = chain["state"]
         click.echo(f"{chain['name']}: intact from #{state.anchor_seq + 1} to #{state.last_seq}; "
                    f"{chain['unsealed']} not sealed yet, each matching its hash")
+    _request_log_health()
+
+
+def _request_log_health() -> None:
+    """Rows an outage kept out of the chain: lost for good, or waiting in the spool."""
+    health = requestlog.health()
+    if health["lost"]:
+        click.echo(f"WARNING {health['lost']} request-log rows were lost (database and spool "
+                   "unavailable): the requests chain has a gap", err=True)
+    if health["waiting"]:
+        click.echo(f"{health['waiting']} request-log rows wait in the spool for the database")
 
 
 @audit_cli.command("prune")

@@ -22,6 +22,7 @@ from extensions import login_manager
 from services import admins
 from services import custom_fields
 from services import rules
+from services.audit import requestlog
 from services.readmodels import dashboard as dashboard_service
 from services.readmodels import guide
 
@@ -81,7 +82,8 @@ def actor():
 @reader_required
 def dashboard():
     return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
-                           tenant_url=base_url())
+                           tenant_url=base_url(), request_log=requestlog.health(),
+                           public_url=current_app.config.get("PUBLIC_URL"))
 
 
 @bp.get("/setup")

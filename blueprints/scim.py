@@ -16,6 +16,9 @@ from flask import g
 from flask import request
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from extensions import limiter
@@ -36,6 +39,8 @@ from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
+# Seconds a client waits after a 503 for a database outage.
+OUTAGE_RETRY_AFTER = 10
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 # UTF-8 JSON carries those only as escapes (raw NUL is no valid JSON text, and a raw
 # surrogate no valid UTF-8); UTF-16 and UTF-32 bodies, with their zero bytes, are walked.
@@ -137,6 +142,22 @@ def scim_error(error: SCIMError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return http_error_response(error)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(PoolTimeout)
+def database_unavailable(error):
+    """503 with Retry-After when the database cannot be reached (RFC 7644 §3.12).
+
+    The request is still logged: the request log spools it until the database is back.
+    """
+    current_app.logger.warning("database unavailable: %s", type(error).__name__)
+    g.error = "the database is unavailable"
+    response = error_response(SCIMError("the service is unavailable for a moment; retry later",
+                                        status=503))
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
 
 
 @bp.errorhandler(RateLimitExceeded)
