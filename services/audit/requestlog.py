@@ -45,6 +45,11 @@ SEAL_INTERVAL = 5.0
 # Query parameters whose values never reach the log (SCIM sends credentials in headers,
 # but a misconfigured client may not).
 SECRET_PARAM = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", re.I)
+# Anything shaped like a Rollcall token secret (services/tokens.py), wherever a client put
+# it: a path segment, any query parameter, a filter value, the User-Agent, a body value
+# echoed in an error or a note. The prefix column (rcscim_ and 6 characters) is kept.
+TOKEN_SHAPED = re.compile(r"rcscim_[A-Za-z0-9_-]{8,}", re.I)
+TEXT_COLUMNS = ("path", "user_agent", "error")
 # Entra's and Okta's matching lookups, `filter=userName eq "bjensen@example.com"`: the name
 # goes in its own indexed column so the viewer finds them without scanning paths.
 LOOKUP = re.compile(r'[?&]filter=\s*(?:userName|displayName|externalId)\s+eq\s+'
@@ -81,6 +86,7 @@ class Writer:
     def record(self, row: dict, token_id: int | None) -> None:
         if not self.enabled:
             return
+        row = redact(row)  # before the queue, the spool or the database see it
         touch = token_id if token_id is not None and tokens.due_for_touch(token_id) else None
         if not self.asynchronous:
             # A request does not wait out retries: on failure the row goes to the spool.
@@ -239,11 +245,28 @@ def _columns(row: dict) -> dict:
     return out
 
 
+def redact(row: dict) -> dict:
+    """The row with token-shaped strings masked in every client-supplied text."""
+    out = dict(row)
+    for column in TEXT_COLUMNS:
+        if out.get(column):
+            out[column] = mask_tokens(out[column])
+    if out.get("notes"):
+        out["notes"] = [mask_tokens(note) for note in out["notes"]]
+    return out
+
+
+def mask_tokens(text: str) -> str:
+    return TOKEN_SHAPED.sub("rcscim_[redacted]", text)
+
+
 def _readable(full_path: str) -> str:
     """The query decoded (auditors search for `bjensen@x`, not `bjensen%40x`), secrets masked."""
     path, sep, query = _mask(full_path).partition("?")
     # %00 decodes to NUL, which PostgreSQL text cannot hold.
-    return _mask(path + sep + unquote_plus(query)).replace("\x00", "\ufffd")[:2048]
+    # Masked again once decoded: %72cscim_... is a token too.
+    readable = mask_tokens(_mask(path + sep + unquote_plus(query)))
+    return readable.replace("\x00", "\ufffd")[:2048]
 
 
 def _mask(path: str) -> str:
