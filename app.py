@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -42,6 +43,9 @@ DEFAULTS = {
     # Request-log rows are written by a background thread so reads never take the write lock.
     "REQUEST_LOG_ASYNC": True,
     "PROXY_FIX_COUNT": 0,
+    # The external URL of the app (https://rollcall.example.com, with any path prefix):
+    # Location, meta.location and the Tenant URL are built from it, not from Host.
+    "PUBLIC_URL": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
@@ -56,6 +60,7 @@ ENV_KEYS = {
     "RATELIMIT_STORAGE_URI": str,
     "CUSTOM_SCHEMA_URN": str,
     "PROXY_FIX_COUNT": int,
+    "PUBLIC_URL": str,
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
     "SCIM_AUTH_FAILURE_LIMIT": str,
@@ -83,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    _check_public_url(app.config.get("PUBLIC_URL"))
     if not app.config["RATELIMIT_STORAGE_URI"]:
         path = os.path.join(app.instance_path, "ratelimits.sqlite")
         app.config["RATELIMIT_STORAGE_URI"] = f"rollcall+sqlite://{path}"
@@ -97,6 +103,15 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _check_public_url(url: str | None) -> None:
+    """:raise ValueError: for a PUBLIC_URL that is no absolute http(s) URL without a query."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must look like https://rollcall.example.com, not {url!r}")
 
 
 def _load_environment(app: Flask) -> None:

@@ -254,11 +254,15 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL (ProxyFix makes scheme and host the external ones).
+    """The public SCIM base URL: PUBLIC_URL when the operator set it, whatever Host says.
 
-    Built from its parts: request.url_root also turns the URL into an IRI, a tenth
-    of a lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
+    Unset, it comes from the request (ProxyFix makes scheme and host the external ones),
+    built from its parts: request.url_root also turns the URL into an IRI, a tenth of a
+    lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
     """
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return f"{public.rstrip('/')}{bp.url_prefix}"
     return f"{request.scheme}://{request.host}{request.root_path.rstrip('/')}{bp.url_prefix}"
 
 
