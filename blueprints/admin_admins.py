@@ -34,19 +34,19 @@ def admins_page():
                            me=current_user.id)
 
 
-@bp.post("/admins/<int:user_id>/<action>")
+@bp.post("/admins/<int:account_id>/<action>")
 @admin_required
-def admin_action(user_id, action):
+def admin_action(account_id, action):
     if action not in ACTIONS:
         abort(404)
     form = ConfirmForm()
-    account = admins.get(user_id)
+    account = admins.get(account_id)
     if not form.validate_on_submit() or account is None:
         flash("That account is gone, or the form expired; try again.", "error")
         return redirect(url_for("admin.admins")), 303
     name = account.username
     try:
-        ACTIONS[action](user_id)
+        ACTIONS[action](account_id)
     except admins.AdminError as error:
         flash(str(error).capitalize() + ".", "error")
         return redirect(url_for("admin.admins")), 303

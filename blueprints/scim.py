@@ -4,6 +4,7 @@ The routes live in scim_users, scim_groups, scim_bulk and scim_discovery; this m
 holds what every SCIM request shares.
 """
 
+import io
 import json
 import math
 import re
@@ -20,6 +21,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import limiter
 from models import utcnow
@@ -107,8 +109,28 @@ def check_request():
     # answers 413 before reading past it, with or without a Content-Length.
     limits = (current_app.config.get("MAX_CONTENT_LENGTH"), current_app.config["SCIM_MAX_PAYLOAD"])
     request.max_content_length = min(limit for limit in limits if limit)
+    if request.environ.get("wsgi.input_terminated") and request.content_length is None:
+        _buffer_chunked(request.max_content_length)
     if _BAD_TEXT.search(request.path):
         raise NotFound("no resource has such an id")  # and PostgreSQL cannot even look it up
+
+
+def _buffer_chunked(limit: int) -> None:
+    """Read a chunked body (no Content-Length), counting as it streams: 413 past `limit`.
+
+    Werkzeug stops reading such a body at the limit and hands on what it read, so a
+    body cut short could be accepted; buffered here, the rest of the request reads it
+    whole from memory.
+    """
+    source, data = request.environ["wsgi.input"], bytearray()
+    while len(data) <= limit:
+        chunk = source.read(min(65536, limit + 1 - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    request.environ["wsgi.input"] = io.BytesIO(bytes(data))  # read to its end by Werkzeug
 
 
 @bp.before_request

@@ -1,5 +1,6 @@
 """Query parameters of SCIM list and search requests (RFC 7644 §3.4.2, §3.4.3, §3.9)."""
 
+import re
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE
@@ -13,6 +14,7 @@ from scim.errors import InvalidValue
 # Past this, SQL OFFSET overflows; no real directory is that large.
 MAX_START = 2**31
 
+_DIGITS = re.compile(r"-?[0-9]{1,30}", re.ASCII)
 _NAMES = ("filter", "startIndex", "count", "sortBy", "sortOrder", "attributes",
           "excludedAttributes")
 _CANONICAL = {name.lower(): name for name in _NAMES}
@@ -28,13 +30,27 @@ class _AttributeList(fields.Field):
         return [item.strip() for item in items if item.strip()]
 
 
+class _Whole(fields.Field):
+    """An integer as ASCII digits, optionally negative (RFC 7644 §3.4.2.4: a count below 0
+    means 0), or a JSON integer. int() alone would also take "٣", "５", "1_000", "+5" and
+    " 5"; a .search body's 1e300 is a float, not an integer.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
+            return int(value)
+        raise ValidationError("must be an integer written in ASCII digits")
+
+
 class SearchRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     filter = fields.String(load_default=None)
-    startIndex = fields.Integer(load_default=1, strict=False)
-    count = fields.Integer(load_default=None, strict=False)
+    startIndex = _Whole(load_default=1)
+    count = _Whole(load_default=None)
     sortBy = fields.String(load_default=None)
     sortOrder = fields.String(load_default="ascending")
     attributes = _AttributeList(load_default=list)

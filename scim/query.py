@@ -250,7 +250,11 @@ def _datetime(text: str) -> datetime:
     except ValueError:
         raise InvalidFilter(f"{text!r} is not an ISO 8601 dateTime") from None
     # xsd:dateTime without an offset: read it as UTC rather than server-local time.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+    except OverflowError:
+        raise InvalidFilter(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _string(op: str, column: Column, value) -> ColumnElement[bool]:

@@ -22,7 +22,7 @@ WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
-    return {"token_id": token.id, "name": "costCode", "user_id": 1, "action": "disable"}
+    return {"token_id": token.id, "name": "costCode", "account_id": 1, "action": "disable"}
 
 
 def write_rules(app):
