@@ -31,9 +31,10 @@ class _AttributeList(fields.Field):
 
 
 class _Whole(fields.Field):
-    """An integer as ASCII digits, optionally negative (RFC 7644 §3.4.2.4: a count below 0
-    means 0), or a JSON integer. int() alone would also take "٣", "５", "1_000", "+5" and
-    " 5"; a .search body's 1e300 is a float, not an integer.
+    """An integer in ASCII digits (a leading minus allowed), or a JSON integer.
+
+    RFC 7644 §3.4.2.4 reads a count below 0 as 0. int() alone would also take "٣", "５",
+    "1_000", "+5" and " 5"; a .search body's 1e300 is a float, not an integer.
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
