@@ -133,10 +133,16 @@ def _buffer_chunked(limit: int) -> None:
     request.environ["wsgi.input"] = io.BytesIO(bytes(data))  # read to its end by Werkzeug
 
 
+# Routes anyone may read: they hold no secret (the OpenAPI document).
+PUBLIC_ENDPOINTS = {"scim.openapi_document"}
+
+
 @bp.before_request
 def authenticate():
     # The app-level hook (blueprints/errors.py) has set g.request_id and g.started.
     g.token = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     info = _authentication()
     if isinstance(info, Unauthorized):
         raise info
