@@ -113,6 +113,24 @@ def check_request():
         _buffer_chunked(request.max_content_length)
     if _BAD_TEXT.search(request.path):
         raise NotFound("no resource has such an id")  # and PostgreSQL cannot even look it up
+    if request.method == "OPTIONS" and request.url_rule is not None:
+        return _options(request.url_rule)
+    return None
+
+
+def _options(rule):
+    """OPTIONS lists the methods of the matched route pattern only (RFC 9110 §9.3.7).
+
+    Werkzeug's answer also lists those of every pattern the path could match: /Users/.search
+    is an id to /Users/<id>, which made it advertise GET, PUT, PATCH and DELETE.
+    """
+    methods = set()
+    for other in current_app.url_map.iter_rules():
+        if other.rule == rule.rule:
+            methods |= other.methods
+    response = current_app.response_class(status=200)
+    response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def _buffer_chunked(limit: int) -> None:

@@ -14,6 +14,7 @@ from scim.errors import InvalidValue
 # Past this, SQL OFFSET overflows; no real directory is that large.
 MAX_START = 2**31
 
+_MAX_JSON_INTEGER = 2**53 - 1
 _DIGITS = re.compile(r"-?[0-9]{1,30}", re.ASCII)
 _NAMES = ("filter", "startIndex", "count", "sortBy", "sortOrder", "attributes",
           "excludedAttributes")
@@ -24,7 +25,9 @@ class _AttributeList(fields.Field):
     """A comma-separated string (query string) or a list of strings (POST .search)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        items = value if isinstance(value, list) else str(value).split(",")
+        if not isinstance(value, list | str):
+            raise ValidationError("must be attribute names")
+        items = value if isinstance(value, list) else value.split(",")
         if not all(isinstance(item, str) for item in items):
             raise ValidationError("must be attribute names")
         return [item.strip() for item in items if item.strip()]
@@ -34,12 +37,15 @@ class _Whole(fields.Field):
     """An integer in ASCII digits (a leading minus allowed), or a JSON integer.
 
     RFC 7644 §3.4.2.4 reads a count below 0 as 0. int() alone would also take "٣", "５",
-    "1_000", "+5" and " 5"; a .search body's 1e300 is a float, not an integer.
+    "1_000", "+5" and " 5". In a .search body, 2.0 is 2 and 1e300 is out of range.
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        # JSON has one number type: 2.0 is the integer 2. Past 2**53 numbers lose their
+        # precision between implementations (RFC 8259 §6), so 1e300 is out of range.
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and abs(value) <= _MAX_JSON_INTEGER and float(value).is_integer():
+            return int(value)
         if isinstance(value, str) and _DIGITS.fullmatch(value):
             return int(value)
         raise ValidationError("must be an integer written in ASCII digits")
@@ -68,6 +74,12 @@ class SearchRequestSchema(Schema):
 _SCHEMA = SearchRequestSchema()
 
 
+def _check_schemas(schemas) -> None:
+    """:raise InvalidValue: for a `schemas` that is no list of strings."""
+    if not (isinstance(schemas, list) and all(isinstance(urn, str) for urn in schemas)):
+        raise InvalidValue("schemas must be a list of schema URIs")
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     filter: str | None
@@ -84,6 +96,8 @@ def search_request(data, *, default_count: int, max_count: int) -> SearchRequest
 
     :raise InvalidValue: for non-numeric startIndex/count or an unknown sortOrder.
     """
+    if not hasattr(data, "getlist") and "schemas" in data:  # a .search body (RFC 7644 §3.4.3)
+        _check_schemas(data["schemas"])
     try:
         loaded = _SCHEMA.load(data)
     except ValidationError as error:

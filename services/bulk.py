@@ -82,6 +82,8 @@ def _parse(body: dict, max_operations: int) -> tuple[list[_Operation], int | Non
         raise PayloadTooLarge(f"The bulk request has {len(raw_ops)} operations; "
                               f"the maximum is {max_operations} (maxOperations)")
     fail_on_errors = fields.get("failonerrors")  # Entra's inbound provisioning sends null
+    if isinstance(fail_on_errors, float) and fail_on_errors.is_integer() and fail_on_errors < 2**53:
+        fail_on_errors = int(fail_on_errors)  # JSON has one number type: 2.0 is the integer 2
     if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or
                                        isinstance(fail_on_errors, bool) or fail_on_errors < 1):
         raise InvalidSyntax("failOnErrors must be a positive integer")
