@@ -23,9 +23,11 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import BigInteger
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import not_
 from sqlalchemy import or_
 
@@ -235,6 +237,10 @@ def _literal(family: str, value):
     if family == "boolean" and isinstance(value, bool):
         return value
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if family == "integer" and isinstance(value, int) and numeric:
+        # Bound as BIGINT: PostgreSQL would bind it as the column's INTEGER, and 2**31
+        # overflows that (a 500); integer = bigint compares fine.
+        return literal(value, BigInteger())
     if family in ("integer", "decimal") and numeric:
         return value
     if family == "string" and isinstance(value, str):
