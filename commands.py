@@ -1,14 +1,21 @@
-"""Command-line interface: `tokens`, `custom-fields`, `admins` (and Flask-Migrate's `db`).
+"""Command-line interface: `tokens`, `custom-fields`, `admins`, `audit`, `mappings` (and `db`).
 
 Operators script these, so their forms and outputs are kept stable.
 """
 
+import json
 import sys
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from mappings import mapfile
+from mappings.evaluator import evaluate
+from mappings.evaluator import render
+from mappings.sources import SourceError
+from mappings.sources import parse_source
+from mappings.syntax import ExpressionError
 from models import db
 from models import utcnow
 from models.admin import ROLES
@@ -16,6 +23,7 @@ from scim.errors import SCIMError
 from services import admins
 from services import audit
 from services import custom_fields
+from services import mappings
 from services import settings
 from services import tokens
 from services.actor import CLI
@@ -29,6 +37,8 @@ tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+alerts_cli = AppGroup("alerts", help="Run the alert checks (for cron), test channels, list alerts.")
+mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
 def _fail(error: SCIMError) -> None:
@@ -277,8 +287,99 @@ def _verify(seal: bool) -> list:
     return problems
 
 
+@alerts_cli.command("run")
+@click.option("--force", is_flag=True, help="Run even when another process holds the lease.")
+def run_alerts(force):
+    """Verify the chain when due, check every condition, send what is due (cron: every minute)."""
+    from flask import current_app
+
+    from services.ops import alerts
+    from services.ops import clock
+    from services.ops import config as ops_config
+    from services.ops import lease
+    from services.ops import scheduler
+
+    if not lease.acquire(scheduler.LEASE, clock.now(), scheduler.TTL) and not force:
+        click.echo("Skipped: another process holds the alerts lease (it runs the checks).")
+        return
+    try:
+        result = alerts.run(clock.now(), ops_config.from_mapping(current_app.config), db.engine)
+    finally:
+        lease.release(scheduler.LEASE)  # the next cron run is another process
+    click.echo(f"{len(result.fired)} fired, {len(result.cleared)} cleared, {result.sent} sent"
+               f"{', chain verified' if result.verified else ''}.")
+    for key in result.fired:
+        click.echo(f"fired: {key}")
+    for key in result.cleared:
+        click.echo(f"cleared: {key}")
+
+
+@alerts_cli.command("test")
+@click.argument("channel", type=click.Choice(["email", "webhook"]))
+def test_alerts(channel):
+    """Send a test message through CHANNEL now."""
+    from services.ops import clock
+    from services.ops import delivery
+
+    sent = delivery.test(channel, clock.now())
+    if sent.status != "sent":
+        raise click.ClickException(f"the test {channel} failed: {sent.last_error}")
+    click.echo(f"Test {channel} sent.")
+
+
+@alerts_cli.command("list")
+def list_alerts():
+    """The latest alerts: fired, cleared, key and subject."""
+    from services.ops import alerts
+
+    for a in alerts.recent():
+        cleared = _when(a.cleared_at) if a.cleared_at else "open"
+        click.echo(f"{_when(a.fired_at)}  {cleared:<16}  {a.key}  {a.subject}")
+
+
+@mappings_cli.command("eval")
+@click.argument("expression")
+@click.option("--set", "values", multiple=True, metavar="ATTRIBUTE=VALUE",
+              help="A source attribute value; repeat for more (or for a multi-valued one).")
+def mappings_eval(expression, values):
+    """Print the value EXPRESSION gives, alone on the last line as JSON (null: no value)."""
+    try:
+        result = evaluate(expression, parse_source("\n".join(values)))
+    except SourceError as error:
+        raise click.UsageError(f"--set {error}") from None
+    except ExpressionError as error:
+        click.echo(f"{error.kind} at position {error.position}: {error.message}", err=True)
+        click.echo(f"  {expression}\n  {' ' * ((error.position or 1) - 1)}^", err=True)
+        raise SystemExit(1) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.dropped:
+        click.echo("IgnoreFlowIfNullOrEmpty: Entra leaves the attribute out", err=True)
+    click.echo(json.dumps(None if result.dropped else render(result.value), ensure_ascii=False))
+
+
+@mappings_cli.command("check")
+@click.argument("file", type=click.File("rb"))
+def mappings_check(file):
+    """Check a mapping JSON file against everyone in the directory; exit 1 if anyone fails."""
+    try:
+        rows = mapfile.loads(file.read(mapfile.MAX_FILE + 1))
+    except mapfile.MappingFileError as error:
+        raise click.ClickException(str(error)) from None
+    census = mappings.check_directory(rows)
+    for note in mappings.notes(rows):
+        click.echo(f"note: {note}")
+    click.echo(f"Checked {census.checked} of {census.total} people with {len(rows)} mappings.")
+    for sentence in census.sentences():
+        click.echo(sentence)
+    if census.failing:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(alerts_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(mappings_cli)

@@ -6,6 +6,7 @@ requests it has within graceful_timeout, flushes the request log and exits.
 """
 
 import os
+import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
@@ -17,6 +18,9 @@ timeout = 60
 # SIGTERM; keep the orchestrator's stop timeout (Docker, systemd, Kubernetes) above it.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# The mapping workbench evaluates with GET (auditors may use it; the page works without
+# JavaScript), so a whole mapping travels in the query string: allow gunicorn's maximum.
+limit_request_line = 8190
 # gunicorn 27's control socket sits at one per-user path that every server would share.
 control_socket_disable = True
 accesslog = None  # the app logs one JSON line per request (logging_setup.py)
@@ -45,3 +49,24 @@ def worker_exit(server, worker):
     app = getattr(worker, "wsgi", None)
     if app is not None and "rollcall_request_log" in getattr(app, "extensions", {}):
         app.extensions["rollcall_request_log"].flush()
+
+
+# /metrics: request counters and latencies summed over every worker (services/ops/metrics.py).
+# A fresh directory per server start, so counters of an earlier run are not summed in.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rollcall-metrics-")
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (request-log queue depth) from /metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Start the alert scheduler when the worker boots, not at its first request."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "rollcall_ops_scheduler" in getattr(app, "extensions", {}):
+        if app.config.get("OPS_SCHEDULER", True):
+            app.extensions["rollcall_ops_scheduler"].ensure_started()

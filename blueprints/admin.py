@@ -31,7 +31,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
             "admin_settings": "admin.settings", "admin_directory": "admin.directory",
-            "admin_admins": "admin.admins"}
+            "admin_mappings": "admin.mappings", "admin_admins": "admin.admins"}
 
 
 @bp.before_request
@@ -54,9 +54,12 @@ def navigation():
         return {"nav": [], "can_write": False}
     nav = [("admin.dashboard", "Dashboard"), ("admin.directory", "Directory"),
            ("admin.tokens", "Tokens"), ("admin.fields", "Custom fields"),
-           ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide")]
+           ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide"),
+           ("admin.mappings", "Mapping workbench")]
     if "audit.index" in current_app.view_functions:
         nav.append(("audit.index", "Audit log"))
+    if "admin_health.index" in current_app.view_functions:
+        nav.insert(1, ("admin_health.index", "Health"))
     if current_user.is_admin:
         nav.append(("admin.admins", "Admins"))
     return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
@@ -100,5 +103,6 @@ def setup():
 from blueprints import admin_admins  # noqa: E402,F401
 from blueprints import admin_directory  # noqa: E402,F401
 from blueprints import admin_fields  # noqa: E402,F401
+from blueprints import admin_mappings  # noqa: E402,F401
 from blueprints import admin_settings  # noqa: E402,F401
 from blueprints import admin_tokens  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """admin_sessions (server-side sessions) and admin_users.disabled_at
 
 Revision ID: b8e41f0c2a57
-Revises: 7c2e5a9d41b3
+Revises: 289089b6bf4a
 Create Date: 2026-12-06 06:00:00
 
 A session cookie is only valid while its row exists (docs/security.md, admin sessions).
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8e41f0c2a57'
-down_revision = '7c2e5a9d41b3'
+down_revision = '289089b6bf4a'
 branch_labels = None
 depends_on = None
 
