@@ -1,5 +1,6 @@
 """Query parameters of SCIM list and search requests (RFC 7644 §3.4.2, §3.4.3, §3.9)."""
 
+import re
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE
@@ -13,6 +14,8 @@ from scim.errors import InvalidValue
 # Past this, SQL OFFSET overflows; no real directory is that large.
 MAX_START = 2**31
 
+_MAX_JSON_INTEGER = 2**53 - 1
+_DIGITS = re.compile(r"-?[0-9]{1,30}", re.ASCII)
 _NAMES = ("filter", "startIndex", "count", "sortBy", "sortOrder", "attributes",
           "excludedAttributes")
 _CANONICAL = {name.lower(): name for name in _NAMES}
@@ -22,10 +25,30 @@ class _AttributeList(fields.Field):
     """A comma-separated string (query string) or a list of strings (POST .search)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        items = value if isinstance(value, list) else str(value).split(",")
+        if not isinstance(value, list | str):
+            raise ValidationError("must be attribute names")
+        items = value if isinstance(value, list) else value.split(",")
         if not all(isinstance(item, str) for item in items):
             raise ValidationError("must be attribute names")
         return [item.strip() for item in items if item.strip()]
+
+
+class _Whole(fields.Field):
+    """An integer in ASCII digits (a leading minus allowed), or a JSON integer.
+
+    RFC 7644 §3.4.2.4 reads a count below 0 as 0. int() alone would also take "٣", "５",
+    "1_000", "+5" and " 5". In a .search body, 2.0 is 2 and 1e300 is out of range.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # JSON has one number type: 2.0 is the integer 2. Past 2**53 numbers lose their
+        # precision between implementations (RFC 8259 §6), so 1e300 is out of range.
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and abs(value) <= _MAX_JSON_INTEGER and float(value).is_integer():
+            return int(value)
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
+            return int(value)
+        raise ValidationError("must be an integer written in ASCII digits")
 
 
 class SearchRequestSchema(Schema):
@@ -33,8 +56,8 @@ class SearchRequestSchema(Schema):
         unknown = EXCLUDE
 
     filter = fields.String(load_default=None)
-    startIndex = fields.Integer(load_default=1, strict=False)
-    count = fields.Integer(load_default=None, strict=False)
+    startIndex = _Whole(load_default=1)
+    count = _Whole(load_default=None)
     sortBy = fields.String(load_default=None)
     sortOrder = fields.String(load_default="ascending")
     attributes = _AttributeList(load_default=list)
@@ -49,6 +72,12 @@ class SearchRequestSchema(Schema):
 # One instance for all requests: building a Schema deep-copies its fields (~0.3 ms), and
 # load() keeps no state between calls.
 _SCHEMA = SearchRequestSchema()
+
+
+def _check_schemas(schemas) -> None:
+    """:raise InvalidValue: for a `schemas` that is no list of strings."""
+    if not (isinstance(schemas, list) and all(isinstance(urn, str) for urn in schemas)):
+        raise InvalidValue("schemas must be a list of schema URIs")
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,8 @@ def search_request(data, *, default_count: int, max_count: int) -> SearchRequest
 
     :raise InvalidValue: for non-numeric startIndex/count or an unknown sortOrder.
     """
+    if not hasattr(data, "getlist") and "schemas" in data:  # a .search body (RFC 7644 §3.4.3)
+        _check_schemas(data["schemas"])
     try:
         loaded = _SCHEMA.load(data)
     except ValidationError as error:
