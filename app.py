@@ -25,6 +25,8 @@ DEFAULTS = {
     "SCIM_BULK_MAX_OPERATIONS": 1000,
     "SCIM_MAX_FILTER_LENGTH": 4096,
     "SCIM_MAX_VALUE_LENGTH": 4096,
+    # Seconds a cursor stays valid between pages (RFC 9865 cursorTimeout).
+    "SCIM_CURSOR_TIMEOUT": 600,
     "SCIM_RATE_LIMIT": "200/second",
     # Failed bearer authentications per client address (guessing tokens, broken clients).
     "SCIM_AUTH_FAILURE_LIMIT": "60/minute",

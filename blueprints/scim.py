@@ -22,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from extensions import limiter
 from models import utcnow
 from scim import params
+from scim.cursor import Signer
+from scim.discovery import list_response
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import NotFound
@@ -244,6 +246,27 @@ def search_request(args) -> params.SearchRequest:
     config = current_app.config
     return params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
                                  max_count=config["SCIM_MAX_RESULTS"])
+
+
+def cursor_signer() -> Signer:
+    """Cursors are signed with the app's secret and live SCIM_CURSOR_TIMEOUT seconds (RFC 9865)."""
+    config = current_app.config
+    secret = hashlib.sha256(b"scim-cursor:" + str(config["SECRET_KEY"]).encode()).digest()
+    return Signer(secret, int(config["SCIM_CURSOR_TIMEOUT"]))
+
+
+def list_body(resources: list, page, req: params.SearchRequest) -> dict:
+    """A ListResponse; with a cursor, nextCursor/previousCursor and no startIndex (RFC 9865 §2)."""
+    total, _ = page
+    body = list_response(resources, total, req.start_index)
+    if req.cursor is not None:
+        del body["startIndex"]
+        # A one-row lookup (userName eq "…") comes back as a plain (total, rows).
+        for name, value in (("nextCursor", getattr(page, "next_cursor", None)),
+                            ("previousCursor", getattr(page, "previous_cursor", None))):
+            if value:
+                body[name] = value
+    return body
 
 
 def projection() -> tuple[list, list]:
