@@ -322,4 +322,5 @@ from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
 from blueprints import scim_discovery  # noqa: E402,F401
 from blueprints import scim_groups  # noqa: E402,F401
+from blueprints import scim_root  # noqa: E402,F401
 from blueprints import scim_users  # noqa: E402,F401

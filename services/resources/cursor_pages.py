@@ -53,7 +53,7 @@ def page(model, conditions: list, order: list, params) -> "listing.Page":
         keys_.reverse()
     whole = position is None and not more and params.count > 0  # the first page holds all
     total = len(rows) if whole else _total(model, conditions, order, stamp)
-    after, before = _neighbours(position, keys_, more)
+    after, before = neighbours(position, keys_, more)
     sign = lambda p: p and params.signer.encode(query, p, now)  # noqa: E731
     return listing.Page(total, rows, sign(after), sign(before))
 
@@ -66,10 +66,10 @@ def query_text(kind: str, params) -> str:
 def keys(order: list, model, params) -> Key:
     if not params.sort_by:
         return Key(model.created, model.id)
-    return Key(_bare(order[0]), model.id, params.descending, nullable=True)
+    return Key(bare(order[0]), model.id, params.descending, nullable=True)
 
 
-def _bare(term):
+def bare(term):
     """The sort expression inside ORDER BY's ASC/DESC and NULLS wrappers."""
     while isinstance(term, UnaryExpression) and term.modifier is not None:
         term = term.element
@@ -125,7 +125,7 @@ def beyond(key: Key, at: tuple, backward: bool = False):
     return after
 
 
-def _neighbours(position, keys_: list, more: bool):
+def neighbours(position, keys_: list, more: bool):
     """(nextCursor position, previousCursor position) around a page with these keys."""
     if not keys_:
         return None, None
