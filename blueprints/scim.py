@@ -110,6 +110,12 @@ def authenticate():
     g.actor = Actor("token", str(info.id), info.name)
 
 
+@bp.before_request
+def check_projection():
+    # Before any write: a PUT or PATCH must not apply and then answer 400 for its projection.
+    projection()
+
+
 @bp.after_request
 def finish(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
