@@ -78,19 +78,24 @@ def bare(term):
 
 def _fetch(model, conditions, key: Key, position: Position | None, count: int):
     """[(Row, its key)] for the page and one row more, and the snapshot's stamp."""
+    found = db.session.connection().execute(statement(model, conditions, key, position,
+                                                      count)).all()
+    if not found:
+        return [], None
+    out = [(listing.Row(r.id, json.loads(r.data), r.version, r.created, r.last_modified),
+            (r.sort_key, r.id)) for r in found]
+    return out, listing._stamp(found[0])
+
+
+def statement(model, conditions: list, key: Key, position: Position | None, count: int):
+    """The page and one row more: a seek on the listing index, whatever the position."""
     backward = position is not None and position.backward
     where = list(conditions)
     if position is not None:
         where.append(beyond(key, position.key, backward))
     columns = [model.id, cast(model.data, Text).label("data"), model.version, model.created,
                model.last_modified, key.primary.label("sort_key"), *listing._STAMP]
-    stmt = select(*columns).where(*where).order_by(*ordering(key, backward)).limit(count + 1)
-    found = db.session.connection().execute(stmt).all()
-    if not found:
-        return [], None
-    out = [(listing.Row(r.id, json.loads(r.data), r.version, r.created, r.last_modified),
-            (r.sort_key, r.id)) for r in found]
-    return out, listing._stamp(found[0])
+    return select(*columns).where(*where).order_by(*ordering(key, backward)).limit(count + 1)
 
 
 def ordering(key: Key, backward: bool = False) -> list:

@@ -53,20 +53,49 @@ def search(params: listing.Search, max_filter_length: int = 4096) -> listing.Pag
     :raise InvalidFilter: for a filter naming an attribute neither type has.
     :raise InvalidValue: for a sortBy neither type can sort on.
     """
+    kinds, sorts = _prepare(params, max_filter_length)
+    if params.cursor is not None:
+        return _cursor_page(kinds, sorts, params)
+    found = union_all(*(_branch(kind, sort) for kind, sort in zip(kinds, sorts, strict=True)))
+    found = found.subquery("everything")
+    stmt = (select(found).order_by(*cursor_pages.ordering(_key(found, params)))
+            .offset(params.start_index - 1).limit(params.count))
+    rows = _rows(stmt) if params.count > 0 else []
+    return listing.Page(_count(kinds), [r for r, _ in rows])
+
+
+def _prepare(params, max_filter_length: int = 4096) -> tuple[list, list]:
+    """(the types with the filter compiled into their conditions, their sort expressions)."""
     kinds = _kinds()
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         _compile(tree, kinds)
-    sorts = _sorts(params, kinds)
-    branches = union_all(*(_branch(kind, sort) for kind, sort in zip(kinds, sorts, strict=True)))
-    found = branches.subquery("everything")
-    key = Key(found.c.sort_key, found.c.id, params.descending, nullable=bool(params.sort_by))
-    if params.cursor is not None:
-        return _cursor_page(found, key, kinds, params)
-    stmt = (select(found).order_by(*cursor_pages.ordering(key))
-            .offset(params.start_index - 1).limit(params.count))
-    rows = _rows(stmt) if params.count > 0 else []
-    return listing.Page(_count(kinds), [r for r, _ in rows])
+    return kinds, _sorts(params, kinds)
+
+
+def _key(found, params) -> Key:
+    return Key(found.c.sort_key, found.c.id, params.descending, nullable=bool(params.sort_by))
+
+
+def statement(params, position, kinds=None, sorts=None):
+    """A cursor page: per type a keyset seek for one page, then the two pages merged.
+
+    Each type's part is limited on its own (a seek on its listing index), so the page
+    costs the same wherever the cursor points; the merge sorts at most two pages.
+    """
+    if kinds is None:
+        kinds, sorts = _prepare(params)
+    backward = position is not None and position.backward
+    parts = []
+    for kind, sort in zip(kinds, sorts, strict=True):
+        key = Key(sort, kind.model.id, params.descending, nullable=bool(params.sort_by))
+        part = _branch(kind, sort).order_by(*cursor_pages.ordering(key, backward))
+        if position is not None:
+            part = part.where(cursor_pages.beyond(key, position.key, backward))
+        parts.append(select(part.limit(params.count + 1).subquery()))
+    found = union_all(*parts).subquery("everything")
+    order = cursor_pages.ordering(_key(found, params), backward)
+    return select(found).order_by(*order).limit(params.count + 1)
 
 
 class _Kind:
@@ -79,7 +108,8 @@ class _Kind:
 
 def _kinds() -> list[_Kind]:
     users = user_store.resolver(custom_fields.user_type())
-    return [_Kind("User", User, users, [User.hidden.is_(False)]),
+    # `hidden = false`, not `IS FALSE`: only equality lets PostgreSQL seek on ix_users_listing.
+    return [_Kind("User", User, users, [User.hidden == false()]),
             _Kind("Group", Group, memberships.group_resolver, [])]
 
 
@@ -158,15 +188,12 @@ def _count(kinds: list[_Kind]) -> int:
     return db.session.connection().execute(select(sum(counts[1:], counts[0]))).scalar_one()
 
 
-def _cursor_page(found, key: Key, kinds: list[_Kind], params) -> listing.Page:
-    """The page a cursor names (RFC 9865), one keyset seek over both types."""
+def _cursor_page(kinds: list[_Kind], sorts: list, params) -> listing.Page:
+    """The page a cursor names (RFC 9865), bounded seeks over both types."""
     text, now = cursor_pages.query_text("*", params), time.time()
     position = params.signer.decode(text, params.cursor, now)
     backward = position is not None and position.backward
-    stmt = select(found).order_by(*cursor_pages.ordering(key, backward))
-    if position is not None:
-        stmt = stmt.where(cursor_pages.beyond(key, position.key, backward))
-    got = _rows(stmt.limit(params.count + 1)) if params.count > 0 else []
+    got = _rows(statement(params, position, kinds, sorts)) if params.count > 0 else []
     page, more = got[:params.count], len(got) > params.count
     if backward:
         page.reverse()
