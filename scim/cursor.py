@@ -22,6 +22,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from scim.errors import SCIMError
 
@@ -103,17 +104,23 @@ def fingerprint(query: str) -> str:
 
 
 def _plain(value):
-    """JSON for a key value: datetimes are tagged so they come back as datetimes."""
+    """JSON for a key value: datetimes and decimals are tagged so they come back as such."""
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
     return value
 
 
+_TAGS = {"dt": datetime.fromisoformat, "dec": Decimal}
+
+
 def _typed(value):
-    if isinstance(value, dict) and set(value) == {"dt"} and isinstance(value["dt"], str):
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _TAGS:
+        tag, text = next(iter(value.items()))
         try:
-            return datetime.fromisoformat(value["dt"])
-        except ValueError as error:
+            return _TAGS[tag](str(text))
+        except (ValueError, ArithmeticError) as error:
             raise InvalidCursor("the cursor is not one this server issued") from error
     if isinstance(value, (dict, list)):
         raise InvalidCursor("the cursor is not one this server issued")

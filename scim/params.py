@@ -51,7 +51,7 @@ class SearchRequestSchema(Schema):
     sortOrder = fields.String(load_default="ascending")
     attributes = _AttributeList(load_default=list)
     excludedAttributes = _AttributeList(load_default=list)
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, allow_none=True)  # null: no cursor
 
     @pre_load
     def canonical_names(self, data, **kwargs):

@@ -116,9 +116,9 @@ def beyond(key: Key, at: tuple, backward: bool = False):
     if value is None:
         same = and_(key.primary.is_(None), id_after)
         return or_(same, key.primary.is_not(None)) if nulls_first else same
+    value = literal(value, key.primary.type)  # typed: SQLAlchemy refuses `< True`
     if descending == id_descending:
-        pair = tuple_(key.primary, key.id)
-        at_pair = tuple_(literal(value, key.primary.type), literal(id_, key.id.type))
+        pair, at_pair = tuple_(key.primary, key.id), tuple_(value, literal(id_, key.id.type))
         after = pair < at_pair if descending else pair > at_pair
     else:
         after = or_(key.primary < value if descending else key.primary > value,

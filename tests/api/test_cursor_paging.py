@@ -6,10 +6,13 @@ from urllib.parse import quote
 
 import pytest
 
+from services import custom_fields
+from services.actor import CLI
 from services.resources import cursor_pages
 from tests.conftest import user_body
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
 NAMES = ["Ørjan", "Élodie", "İlkay", "Straße", "Ｆｕｌｌ", "ann", "Bob", "cléo", "Dée", "eve",
          "Zoë"]
 
@@ -30,6 +33,7 @@ def walk(scim, path: str, count: int, extra: str = "") -> list[list[str]]:
     pages, cursor = [], ""
     while True:
         body = scim.get(f"{path}?cursor={quote(cursor)}&count={count}{extra}").get_json()
+        assert "Resources" in body, body
         assert "startIndex" not in body
         assert body["itemsPerPage"] == len(body["Resources"])
         pages.append([r["id"] for r in body["Resources"]])
@@ -190,3 +194,25 @@ def test_service_provider_config_describes_pagination(scim, app):
                           "defaultPageSize": app.config["SCIM_DEFAULT_COUNT"],
                           "maxPageSize": app.config["SCIM_MAX_RESULTS"],
                           "cursorTimeout": app.config["SCIM_CURSOR_TIMEOUT"]}
+
+
+@pytest.mark.parametrize("sort_by", ["meta.lastModified", f"{CUSTOM}:score", f"{CUSTOM}:since",
+                                     "active", "name.familyName"])
+def test_sorted_walks_on_typed_keys(scim, sort_by):
+    custom_fields.define("score", "decimal", False, "a decimal", CLI)
+    custom_fields.define("since", "dateTime", False, "a date", CLI)
+    for i, (score, since) in enumerate([(1.5, "2020-01-01T00:00:00Z"), (None, None),
+                                        (-2, "2019-05-06T07:08:09Z"), (1.5, None), (10, None)]):
+        extra = {k: v for k, v in (("score", score), ("since", since)) if v is not None}
+        body = user_body(f"typed{i}@example.com", name={"familyName": "Ñ" * (i % 3)},
+                         active=i % 2 == 0, **({CUSTOM: extra} if extra else {}))
+        body["schemas"] = [*body.get("schemas", []), CUSTOM] if extra else body.get("schemas")
+        assert scim.post("Users", body).status_code == 201
+    for order in ("ascending", "descending"):
+        query = f"&sortBy={sort_by}&sortOrder={order}"
+        listed = scim.get(f"Users?count=100{query}").get_json()
+        assert listed["totalResults"] == 5
+        expected = [r["id"] for r in listed["Resources"]]
+        for count in (1, 2):
+            pages = walk(scim, "Users", count, query)
+            assert [i for page in pages for i in page] == expected

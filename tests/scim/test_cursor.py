@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -18,6 +19,7 @@ KEYS = [
     (None, "id-2"),
     (True, "id-3"),
     (3.5, "id-4"),
+    (Decimal("12345678901234567890.0123"), "id-5"),
 ]
 
 
