@@ -58,6 +58,7 @@ ENV_KEYS = {
     "PROXY_FIX_COUNT": int,
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
+    "SCIM_CURSOR_TIMEOUT": int,
     "SCIM_AUTH_FAILURE_LIMIT": str,
     "SCIM_TOKEN_CACHE_SECONDS": float,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
