@@ -54,8 +54,7 @@ def page(model, conditions: list, order: list, params) -> "listing.Page":
     whole = position is None and not more and params.count > 0  # the first page holds all
     total = len(rows) if whole else _total(model, conditions, order, stamp)
     after, before = neighbours(position, keys_, more)
-    sign = lambda p: p and params.signer.encode(query, p, now)  # noqa: E731
-    return listing.Page(total, rows, sign(after), sign(before))
+    return listing.Page(total, rows, *signed(params.signer, query, now, after, before))
 
 
 def query_text(kind: str, params) -> str:
@@ -128,6 +127,11 @@ def beyond(key: Key, at: tuple, backward: bool = False):
     elif key.nullable:
         after = and_(after, key.primary.is_not(None))
     return after
+
+
+def signed(signer, query: str, now: float, *positions) -> list:
+    """The cursor text of each position (None stays None)."""
+    return [p and signer.encode(query, p, now) for p in positions]
 
 
 def neighbours(position, keys_: list, more: bool):

@@ -105,6 +105,7 @@ def page(model, conditions: list, order: list, params) -> tuple[int, list]:
     is a Page carrying nextCursor and previousCursor.
     """
     if params.cursor is not None:
+        # Imported here: cursor_pages builds on this module's Row, Page and memory.
         from services.resources import cursor_pages
 
         return cursor_pages.page(model, conditions, order, params)

@@ -200,5 +200,5 @@ def _cursor_page(kinds: list[_Kind], sorts: list, params) -> listing.Page:
     whole = position is None and not more and params.count > 0
     total = len(page) if whole else _count(kinds)
     after, before = cursor_pages.neighbours(position, [k for _, k in page], more)
-    sign = lambda p: p and params.signer.encode(text, p, now)  # noqa: E731
-    return listing.Page(total, [r for r, _ in page], sign(after), sign(before))
+    return listing.Page(total, [r for r, _ in page],
+                        *cursor_pages.signed(params.signer, text, now, after, before))
