@@ -18,6 +18,7 @@ Decisions the RFC leaves open:
 import json
 import time
 
+from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import and_
 from sqlalchemy import cast
@@ -28,8 +29,8 @@ from sqlalchemy import not_
 from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import type_coerce
 from sqlalchemy import union_all
+from sqlalchemy.types import NullType
 
 from models import Group
 from models import User
@@ -163,8 +164,10 @@ def _sorts(params, kinds: list[_Kind]) -> list:
     known = [s for s in found if not isinstance(s, Exception)]
     if not known:
         raise InvalidValue(f"sortBy: {found[0].detail}")
-    return [type_coerce(null(), known[0].type) if isinstance(s, Exception) else s
-            for s in found]
+    # CAST, not a bare NULL: PostgreSQL refuses a constant in a branch's ORDER BY.
+    # lower(…) has no SQLAlchemy type: the sort key is then text.
+    kind = known[0].type if not isinstance(known[0].type, NullType) else String()
+    return [cast(null(), kind) if isinstance(s, Exception) else s for s in found]
 
 
 def _branch(kind: _Kind, sort):

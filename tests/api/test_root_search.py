@@ -119,3 +119,15 @@ def test_projection_keeps_groups_and_members_only_when_asked(scim, directory):
     body = scim.get("/scim/v2/?attributes=members,groups").get_json()
     kinds = {directory[1][r["id"]]: r for r in body["Resources"]}
     assert "members" in kinds["Group"] and "groups" in kinds["User"]
+
+
+@pytest.mark.parametrize("sort", ["sortBy=displayName", "sortBy=displayName&sortOrder=descending",
+                                  "sortBy=userName", "sortBy=userName&sortOrder=descending"])
+def test_sorted_cursor_walks_match_the_sorted_list(scim, directory, sort):
+    expected = ids(scim.get(f"/scim/v2/?{sort}&count=100").get_json())
+    seen, cursor = [], ""
+    while cursor is not None:
+        body = scim.get(f"/scim/v2/?{sort}&cursor={cursor}&count=5").get_json()
+        seen += ids(body)
+        cursor = body.get("nextCursor")
+    assert seen == expected and len(seen) == 12
