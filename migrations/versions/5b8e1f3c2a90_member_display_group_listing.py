@@ -1,7 +1,7 @@
 """group_members.display as the client wrote it; groups listed on (created, id)
 
 Revision ID: 5b8e1f3c2a90
-Revises: 7c2e5a9d41b3
+Revises: 289089b6bf4a
 Create Date: 2026-12-06 06:10:00
 
 A member's `display` is returned only when the client stored one (RFC 7643 §4.2;
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e1f3c2a90'
-down_revision = '7c2e5a9d41b3'
+down_revision = '289089b6bf4a'
 branch_labels = None
 depends_on = None
 
