@@ -27,6 +27,8 @@ DEFAULTS = {
     "SCIM_BULK_MAX_OPERATIONS": 1000,
     "SCIM_MAX_FILTER_LENGTH": 4096,
     "SCIM_MAX_VALUE_LENGTH": 4096,
+    # Seconds a cursor stays valid between pages (RFC 9865 cursorTimeout).
+    "SCIM_CURSOR_TIMEOUT": 600,
     "SCIM_RATE_LIMIT": "200/second",
     # Failed bearer authentications per client address (guessing tokens, broken clients).
     "SCIM_AUTH_FAILURE_LIMIT": "60/minute",
@@ -66,6 +68,7 @@ ENV_KEYS = {
     "PUBLIC_URL": str,
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
+    "SCIM_CURSOR_TIMEOUT": int,
     "SCIM_AUTH_FAILURE_LIMIT": str,
     "SCIM_TOKEN_CACHE_SECONDS": float,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),

@@ -26,6 +26,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from extensions import limiter
 from models import utcnow
 from scim import params
+from scim.cursor import Signer
+from scim.discovery import list_response
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import NotFound
@@ -167,6 +169,12 @@ def authenticate():
         raise info
     g.token = info
     g.actor = Actor("token", str(info.id), info.name)
+
+
+@bp.before_request
+def check_projection():
+    # Before any write: a PUT or PATCH must not apply and then answer 400 for its projection.
+    projection()
 
 
 @bp.after_request
@@ -327,6 +335,27 @@ def search_request(args) -> params.SearchRequest:
                                  max_count=config["SCIM_MAX_RESULTS"])
 
 
+def cursor_signer() -> Signer:
+    """Cursors are signed with the app's secret and live SCIM_CURSOR_TIMEOUT seconds (RFC 9865)."""
+    config = current_app.config
+    secret = hashlib.sha256(b"scim-cursor:" + str(config["SECRET_KEY"]).encode()).digest()
+    return Signer(secret, int(config["SCIM_CURSOR_TIMEOUT"]))
+
+
+def list_body(resources: list, page, req: params.SearchRequest) -> dict:
+    """A ListResponse; with a cursor, nextCursor/previousCursor and no startIndex (RFC 9865 §2)."""
+    total, _ = page
+    body = list_response(resources, total, req.start_index)
+    if req.cursor is not None:
+        del body["startIndex"]
+        # A one-row lookup (userName eq "…") comes back as a plain (total, rows).
+        for name, value in (("nextCursor", getattr(page, "next_cursor", None)),
+                            ("previousCursor", getattr(page, "previous_cursor", None))):
+            if value:
+                body[name] = value
+    return body
+
+
 def projection() -> tuple[list, list]:
     """`attributes` and `excludedAttributes` of a single-resource request (RFC 7644 §3.9)."""
     return split(request.args.get("attributes")), split(request.args.get("excludedAttributes"))
@@ -392,4 +421,5 @@ from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
 from blueprints import scim_discovery  # noqa: E402,F401
 from blueprints import scim_groups  # noqa: E402,F401
+from blueprints import scim_root  # noqa: E402,F401
 from blueprints import scim_users  # noqa: E402,F401
