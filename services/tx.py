@@ -25,17 +25,20 @@ def write():
             raise
 
 
-def locked_one(session, stmt, missing: str):
+def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: bool = False):
     """Load one row for update, or raise NotFound(missing).
 
     On PostgreSQL the row is locked FOR NO KEY UPDATE: it serialises the writers of the row
     without blocking foreign-key checks (KEY SHARE) from membership writes that reference
-    it. SQLite writers are already serialised by write().
+    it; with key_share=False, FOR UPDATE, which a delete needs to wait for them.
+    SQLite writers are already serialised by write().
     """
     from scim.errors import NotFound
 
     if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=True)
+        stmt = stmt.with_for_update(key_share=key_share)
+    if refresh:  # the row was read before: read it again, as it is once locked
+        stmt = stmt.execution_options(populate_existing=True)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
         raise NotFound(missing)
