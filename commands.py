@@ -19,6 +19,7 @@ from services import custom_fields
 from services import settings
 from services import tokens
 from services.actor import CLI
+from services.audit import Target
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -203,7 +204,7 @@ def audit_prune(days):
     if problems:
         raise click.ClickException(f"refusing to prune a chain that does not verify: {problems[0]}")
     deleted = audit_chain.prune(db.engine, days)
-    audit.log_event(CLI, "audit.prune", "AuditLog", None, None,
+    audit.log_event(CLI, "audit.prune", Target("AuditLog", None, None),
                     {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
     click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
                f"{deleted['changes']} changes.")

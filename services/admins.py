@@ -21,6 +21,7 @@ from models.admin import ROLES
 from services import audit
 from services import tx
 from services.actor import Actor
+from services.audit import Target
 
 MIN_PASSWORD = 12
 # Longer inputs only make hashing slower, never safer.
@@ -95,8 +96,8 @@ def create(username: str, password: str, role: str, actor: Actor,
                              must_change_password=must_change)
             session.add(user)
             session.flush()
-            audit.record(session, actor, "admin.create", "AdminUser", str(user.id), username,
-                         {"role": [None, role]})
+            audit.record(session, actor, "admin.create",
+                         Target("AdminUser", str(user.id), username), {"role": [None, role]})
     except IntegrityError as error:  # a concurrent create of the same name
         raise AdminError(f"an account named {username!r} exists already") from error
     return user
@@ -142,8 +143,7 @@ def change_password(user_id: int, current: str, new: str) -> AdminUser:
             raise AdminError("choose a password different from the current one")
         user.password_hash = _hasher.hash(new)
         user.must_change_password = False
-        audit.record(session, actor_for(user), "admin.password_change", "AdminUser",
-                     str(user.id), user.username, None)
+        audit.record(session, actor_for(user), "admin.password_change", _target(user), None)
     return user
 
 
@@ -160,8 +160,7 @@ def set_password(username: str, password: str, actor: Actor) -> AdminUser:
         user.password_hash = _hasher.hash(password)
         user.must_change_password = False
         user.failed_logins = 0
-        audit.record(session, actor, "admin.password_reset", "AdminUser", str(user.id),
-                     user.username, None)
+        audit.record(session, actor, "admin.password_reset", _target(user), None)
     return user
 
 
@@ -186,8 +185,7 @@ def _signed_in(session, user: AdminUser, password: str, attempt: Attempt) -> Non
         changes["failedSinceLastSignIn"] = [user.failed_logins, 0]
     user.failed_logins = 0
     user.last_login_at = utcnow()
-    audit.record(session, actor_for(user), "admin.sign_in", "AdminUser", str(user.id),
-                 user.username, changes)
+    audit.record(session, actor_for(user), "admin.sign_in", _target(user), changes)
 
 
 def _failed(session, user: AdminUser | None, attempt: Attempt) -> None:
@@ -197,5 +195,10 @@ def _failed(session, user: AdminUser | None, attempt: Attempt) -> None:
     if user is not None:
         user.failed_logins = (user.failed_logins or 0) + 1
         user.last_failed_login_at = utcnow()
-    audit.record(session, actor, "admin.sign_in_failed", "AdminUser",
-                 str(user.id) if user else None, name, {"address": [None, attempt.address]})
+    target = Target("AdminUser", str(user.id) if user else None, name)
+    audit.record(session, actor, "admin.sign_in_failed", target,
+                 {"address": [None, attempt.address]})
+
+
+def _target(user: AdminUser) -> Target:
+    return Target("AdminUser", str(user.id), user.username)

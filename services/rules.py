@@ -6,6 +6,7 @@ services/users/__init__.py applies them; this module saves them, each change wit
 from services import audit
 from services import settings
 from services import tx
+from services.audit import Target
 
 RULES = ("matching_attribute", "require_email", "seat_limit", "link_on_create", "delete_mode",
          "unknown_attributes")
@@ -31,8 +32,9 @@ def save(values: dict, actor) -> dict:
     with tx.write() as session:
         changes = settings.put(session, values)
         if changes:
-            audit.record(session, actor, "settings.change", "Settings", "provisioning",
-                         "Provisioning rules", {k: list(v) for k, v in changes.items()})
+            audit.record(session, actor, "settings.change",
+                         Target("Settings", "provisioning", "Provisioning rules"),
+                         {k: list(v) for k, v in changes.items()})
     settings.invalidate()
     return changes
 

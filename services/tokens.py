@@ -26,6 +26,7 @@ from scim.errors import Unauthorized
 from scim.errors import Uniqueness
 from services import audit
 from services import tx
+from services.audit import Target
 
 SECRET_PREFIX = "rcscim_"
 DEFAULT_DAYS = 90
@@ -61,7 +62,7 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
                          token_hash=_hash(secret), created_by=actor.label, created_at=now,
                          expires_at=now + timedelta(days=days))
         session.add(token)
-        audit.record(session, actor, "token.issue", "Token", name, name,
+        audit.record(session, actor, "token.issue", Target("Token", name, name),
                      {"prefix": [None, token.prefix],
                       "expires": [None, token.expires_at.isoformat()]})
     return token, secret
@@ -78,7 +79,7 @@ def revoke(name: str, actor) -> ApiToken:
             raise InvalidValue(f"no token named {name!r}", status=404)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            audit.record(session, actor, "token.revoke", "Token", name, name,
+            audit.record(session, actor, "token.revoke", Target("Token", name, name),
                          {"status": ["active", "revoked"]})
     forget_cached()
     return token

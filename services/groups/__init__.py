@@ -24,6 +24,7 @@ from scim.schema import GROUP_TYPE
 from services import audit
 from services import settings
 from services import tx
+from services.audit import Target
 from services.context import note
 from services.groups import members as group_members
 from services.groups import reads as memberships
@@ -80,7 +81,7 @@ def create(body: dict, actor) -> Group:
         group = Group(id=str(uuid.uuid4()), data={}, version=0)
         _write(session, group, data)
         added = group_members.add(session, group.id, named)
-        audit.record(session, actor, "group.create", "Group", group.id, group.display_name,
+        audit.record(session, actor, "group.create", _target(group),
                      {**audit.diff({}, data), **group_members.Delta(added=added).changes()})
         tx.keep_loaded(session, group)
     return group
@@ -99,8 +100,7 @@ def replace(group_id: str, body: dict, actor, if_match: str | None = None) -> Gr
         changes = {**audit.diff(group.data, data), **group_members.Delta(added, removed).changes()}
         if changes:
             _write(session, group, data)
-            audit.record(session, actor, "group.replace", "Group", group.id,
-                         group.display_name, changes)
+            audit.record(session, actor, "group.replace", _target(group), changes)
         tx.keep_loaded(session, group)
     return group
 
@@ -122,8 +122,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
         changes = {**audit.diff(group.data, after), **delta.changes()}
         if changes:
             _write(session, group, after)
-            audit.record(session, actor, "group.patch", "Group", group.id, group.display_name,
-                         changes)
+            audit.record(session, actor, "group.patch", _target(group), changes)
         tx.keep_loaded(session, group)
     return group
 
@@ -132,9 +131,13 @@ def delete(group_id: str, actor, if_match: str | None = None) -> None:
     """DELETE (RFC 7644 §3.6): the database cascades the memberships; member users stay."""
     with tx.write() as session:
         group = _locked(session, group_id, if_match)
-        audit.record(session, actor, "group.delete", "Group", group.id, group.display_name,
+        audit.record(session, actor, "group.delete", _target(group),
                      audit.diff(group.data, {}))
         session.delete(group)
+
+
+def _target(group: Group) -> Target:
+    return Target("Group", group.id, group.display_name)
 
 
 def etag(group: Group) -> str:

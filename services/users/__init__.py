@@ -183,10 +183,10 @@ def delete(user_id: str, actor, if_match: str | None = None) -> None:
             user.hidden, user.active = True, False
             user.data = {**user.data, "active": False}
             write.touch(user)
-            audit.record(session, actor, "user.hide", "User", user.id, user.user_name,
+            audit.record(session, actor, "user.hide", write.target(user),
                          {"active": [True, False], "hidden": [False, True]})
             return
-        audit.record(session, actor, "user.delete", "User", user.id, user.user_name,
+        audit.record(session, actor, "user.delete", write.target(user),
                      audit.diff(user.data, {}))
         _clear_manager(session, user.id, actor)
         session.delete(user)
@@ -203,7 +203,7 @@ def _clear_manager(session, manager_id: str, actor) -> None:
             after[ENTERPRISE] = enterprise
         report.data, report.manager_id = after, None
         write.touch(report)
-        audit.record(session, actor, "user.patch", "User", report.id, report.user_name,
+        audit.record(session, actor, "user.patch", write.target(report),
                      audit.diff(before, after))
 
 

@@ -69,7 +69,8 @@ def _key(name: str) -> int:
 
 def claims_seat(data: dict, was_active: bool) -> bool:
     """Whether this write would take a seat under a limit."""
-    return bool(settings.get("seat_limit")) and not was_active and data.get("active", True) is not False
+    wants = data.get("active", True) is not False
+    return bool(settings.get("seat_limit")) and wants and not was_active
 
 
 class Seats:

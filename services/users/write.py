@@ -27,6 +27,7 @@ from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import column_lengths
+from services.audit import Target
 from services.users import rules
 from services.users import store
 
@@ -95,7 +96,7 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     touch(user, now)
     column_lengths.check_row(user)
     stale_keys, values = store.value_changes(user.id, before, after, rtype)
-    record = audit.entry(actor, action, "User", user.id, user.user_name, audit.diff(before, after))
+    record = audit.entry(actor, action, target(user), audit.diff(before, after))
     column_lengths.check_values(ChangeRecord, record)
     if granted:
         checks.seats.active += 1
@@ -193,6 +194,10 @@ def _integrity(error: IntegrityError, writes: list[Write]) -> Exception:
 def _is_foreign_key(error: IntegrityError) -> bool:
     code = getattr(error.orig, "sqlstate", None)
     return code == "23503" or "FOREIGN KEY" in str(error.orig)
+
+
+def target(user: User) -> Target:
+    return Target("User", user.id, user.user_name)
 
 
 def _manager(data: dict):

@@ -44,6 +44,11 @@ def active_count() -> int:
         User.active.is_(True), User.hidden.is_(False))).scalar()
 
 
+def job(http, method: str, path: str, body: dict | None = None):
+    """One request, to be sent by run_together: (status, headers, body)."""
+    return lambda: http.call(method, path, body)
+
+
 def create(http, name: str, **extra) -> dict:
     status, _, body = http.call("POST", "/scim/v2/Users", user_body(name, **extra))
     assert status == 201, body
@@ -71,7 +76,7 @@ def test_seat_limit_on_create_leaves_exactly_n_active(live):
     http = live(seat_limit=SEATS)
     for round_ in range(ROUNDS):
         results = run_together([
-            lambda i=i: http.call("POST", "/scim/v2/Users", user_body(user_name(round_, i)))
+            job(http, "POST", "/scim/v2/Users", user_body(user_name(round_, i)))
             for i in range(CLIENTS)])
         assert statuses(results) == {201: CLIENTS}, results
         assert active_count() == SEATS
@@ -86,8 +91,7 @@ def test_seat_limit_on_patch_leaves_exactly_n_active(live):
     for round_ in range(ROUNDS):
         ids = [create(http, user_name(round_, i), active=False)["id"] for i in range(CLIENTS)]
         results = run_together([
-            lambda user_id=user_id: http.call("PATCH", f"/scim/v2/Users/{user_id}",
-                                              patch_body(replace("active", True)))
+            job(http, "PATCH", f"/scim/v2/Users/{user_id}", patch_body(replace("active", True)))
             for user_id in ids])
         assert statuses(results) == {200: CLIENTS}, results
         assert active_count() == SEATS
@@ -96,8 +100,11 @@ def test_seat_limit_on_patch_leaves_exactly_n_active(live):
 
 
 def ascii_upper(text: str) -> str:
-    """Upper case for ASCII letters only: SQLite's lower() folds nothing else, and folding
-    Ø, É or ß is the normalised key's concern, not these rules'."""
+    """Upper case for ASCII letters only.
+
+    SQLite's lower() folds nothing else, and folding Ø, É or ß is the normalised key's
+    concern, not these rules'.
+    """
     return "".join(c.upper() if c.isascii() else c for c in text)
 
 
@@ -117,7 +124,7 @@ def test_email_matching_gives_a_work_email_one_holder_on_create(live):
         email = f"Søren.{round_}@Example.com"
         variants = [email, ascii_upper(email), ascii_lower(email)]
         results = run_together([
-            lambda i=i: http.call("POST", "/scim/v2/Users", user_body(
+            job(http, "POST", "/scim/v2/Users", user_body(
                 user_name(round_, i), emails=[{"value": variants[i % 3], "type": "work"}]))
             for i in range(CLIENTS)])
         assert statuses(results) == {201: 1, 409: CLIENTS - 1}, results
@@ -130,10 +137,9 @@ def test_email_matching_gives_a_work_email_one_holder_on_patch(live):
     for round_ in range(ROUNDS):
         ids = [create(http, user_name(round_, i))["id"] for i in range(CLIENTS)]
         email = f"ærlig.{round_}@Example.com"  # lower-case Æ: see ascii_upper
+        change = patch_body(replace('emails[type eq "work"].value', email))
         results = run_together([
-            lambda user_id=user_id: http.call("PATCH", f"/scim/v2/Users/{user_id}", patch_body(
-                replace('emails[type eq "work"].value', email)))
-            for user_id in ids])
+            job(http, "PATCH", f"/scim/v2/Users/{user_id}", change) for user_id in ids])
         assert statuses(results) == {200: 1, 409: CLIENTS - 1}, results
         assert all(body["scimType"] == "uniqueness" for status, _, body in results
                    if status == 409)
@@ -147,11 +153,9 @@ def test_a_manager_deleted_during_patches_leaves_no_dangling_reference(live):
     for round_ in range(ROUNDS):
         boss = create(http, f"Boß.{round_}@example.com")["id"]
         ids = [create(http, user_name(round_, i))["id"] for i in range(reports)]
-        manager = replace(f"{ENTERPRISE}:manager", {"value": boss})
-        jobs = [lambda user_id=user_id: http.call("PATCH", f"/scim/v2/Users/{user_id}",
-                                                  patch_body(manager))
-                for user_id in ids]
-        jobs += [lambda: http.call("DELETE", f"/scim/v2/Users/{boss}")] * 2
+        manager = patch_body(replace(f"{ENTERPRISE}:manager", {"value": boss}))
+        jobs = [job(http, "PATCH", f"/scim/v2/Users/{user_id}", manager) for user_id in ids]
+        jobs += [job(http, "DELETE", f"/scim/v2/Users/{boss}")] * 2
         results = run_together(jobs)
 
         patched, deleted = results[:reports], results[reports:]
@@ -179,13 +183,12 @@ def test_concurrent_member_adds_and_removes_lose_no_member(live):
         ids = [create(http, user_name(round_, i))["id"] for i in range(CLIENTS)]
         leaving = sorted(expected)[:CLIENTS // 2]
         joining = ids[:CLIENTS - len(leaving)]
-        jobs = [lambda user_id=user_id: http.call("PATCH", f"/scim/v2/Groups/{group['id']}",
-                                                  patch_body({"op": "add", "path": "members",
-                                                              "value": [{"value": user_id}]}))
-                for user_id in joining]
-        jobs += [lambda user_id=user_id: http.call(
-            "PATCH", f"/scim/v2/Groups/{group['id']}",
-            patch_body({"op": "remove", "path": f'members[value eq "{user_id}"]'}))
+        path = f"/scim/v2/Groups/{group['id']}"
+        jobs = [job(http, "PATCH", path, patch_body(
+            {"op": "add", "path": "members", "value": [{"value": user_id}]}))
+            for user_id in joining]
+        jobs += [job(http, "PATCH", path, patch_body(
+            {"op": "remove", "path": f'members[value eq "{user_id}"]'}))
             for user_id in leaving]
         results = run_together(jobs)
         assert {status for status, _, _ in results} <= {200, 204}, results
@@ -208,7 +211,7 @@ def test_case_variant_creates_make_one_user(live):
         base = f"Øyvind.Élise.Strauß.{round_}@example.com"
         variants = [base, ascii_upper(base), ascii_lower(base), base.replace("example", "EXAMPLE")]
         results = run_together([
-            lambda i=i: http.call("POST", "/scim/v2/Users", user_body(variants[i % 4]))
+            job(http, "POST", "/scim/v2/Users", user_body(variants[i % 4]))
             for i in range(CLIENTS)])
         assert statuses(results) == {201: 1, 409: CLIENTS - 1}, results
         names = fresh().execute(select(User.user_name)).scalars()
