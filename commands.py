@@ -24,6 +24,7 @@ from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
 from services.audit import verify as audit_verify
+from services.errors import ServiceError
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
@@ -31,7 +32,13 @@ admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
 
 
-def _fail(error: SCIMError) -> None:
+# What services refuse with: their own errors (services/errors.py), and SCIM errors
+# from the schema checks custom fields share with /Schemas.
+REFUSED = (ServiceError, SCIMError)
+
+
+def _fail(error: ServiceError | SCIMError) -> None:
+    """A service's refusal as the command's error message."""
     raise click.ClickException(error.detail)
 
 
@@ -43,7 +50,7 @@ def create_token(name, days):
     """Issue a token; its secret is printed once, alone on the last line."""
     try:
         token, secret = tokens.issue(name, days, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Token {token.name!r} ({token.prefix}…) expires {token.expires_at:%Y-%m-%d %H:%M} UTC.")
     click.echo("Copy the secret now: it is not stored and cannot be shown again.")
@@ -69,7 +76,7 @@ def revoke_token(name):
     """Revoke the token called NAME; clients using it get 401 at once."""
     try:
         tokens.revoke(name, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Token {name!r} revoked.")
 
@@ -83,7 +90,7 @@ def create_field(name, type_, multi_valued, description):
     """Declare a custom attribute; it appears in /Schemas at once."""
     try:
         custom_fields.define(name, type_, multi_valued, description, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} declared under {custom_fields.urn()}.")
 
@@ -103,7 +110,7 @@ def retire_field(name):
     """Retire a custom attribute: it leaves /Schemas and is no longer accepted."""
     try:
         custom_fields.retire(name, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} retired.")
 

@@ -13,12 +13,13 @@ from blueprints.admin import actor
 from blueprints.admin import bp
 from blueprints.forms import ConfirmForm
 from blueprints.forms import TokenForm
+from blueprints.forms import show_error
 from blueprints.scim import base_url
 from models import ApiToken
 from models import db
 from models import utcnow
-from scim.errors import SCIMError
 from services import tokens
+from services.errors import ServiceError
 from services.readmodels import dashboard
 
 
@@ -85,8 +86,8 @@ def _issue(form: TokenForm, rotated_from: ApiToken | None):
     """Issue the token and answer with its secret; None (errors on the form) on failure."""
     try:
         token, secret = tokens.issue(form.name.data, form.days.data, actor())
-    except SCIMError as error:
-        form.name.errors = [error.detail[:1].upper() + error.detail[1:] + "."]
+    except ServiceError as error:
+        show_error(form, error, "name")
         return None
     html = render_template("admin/token_created.html", token=token, secret=secret,
                            rotated_from=rotated_from, tenant_url=base_url())

@@ -30,6 +30,7 @@ from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
 from scim.project import split
+from services import errors
 from services import tokens
 from services.actor import Actor
 from services.audit import requestlog
@@ -123,6 +124,11 @@ def finish(response):
 def scim_error(error: SCIMError):
     g.error = error.detail or error.__class__.__name__
     return error_response(error)
+
+
+@bp.errorhandler(errors.ServiceError)
+def service_error(error: errors.ServiceError):
+    return scim_error(errors.to_scim(error))
 
 
 @bp.errorhandler(HTTPException)

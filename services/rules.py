@@ -4,6 +4,7 @@ services/users/__init__.py applies them; this module saves them, each change wit
 """
 
 from services import audit
+from services import errors
 from services import settings
 from services import tx
 from services.audit import Target
@@ -26,7 +27,7 @@ def current() -> dict:
 def save(values: dict, actor) -> dict:
     """Store the rules that changed, with one `settings.change` record; returns the changes.
 
-    :raise ValueError: for an unknown rule or a value outside its choices.
+    :raise errors.Invalid: for an unknown rule or a value outside its choices.
     """
     _check(values)
     with tx.write() as session:
@@ -42,12 +43,13 @@ def save(values: dict, actor) -> dict:
 def _check(values: dict) -> None:
     for key, value in values.items():
         if key not in RULES:
-            raise ValueError(f"{key!r} is not a provisioning rule")
+            raise errors.Invalid(f"{key!r} is not a provisioning rule")
         if key in CHOICES and value not in CHOICES[key]:
-            raise ValueError(f"{key} must be one of {', '.join(CHOICES[key])}")
+            raise errors.Invalid(f"{key} must be one of {', '.join(CHOICES[key])}", key)
     limit = values.get("seat_limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError("the seat limit is a whole number of at least 1, or empty for none")
+        raise errors.Invalid("the seat limit is a whole number of at least 1, or empty for none",
+                             "seat_limit")
     for key in ("require_email", "link_on_create"):
         if key in values and not isinstance(values[key], bool):
-            raise ValueError(f"{key} is true or false")
+            raise errors.Invalid(f"{key} is true or false", key)

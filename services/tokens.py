@@ -21,10 +21,9 @@ from sqlalchemy import update
 from models import ApiToken
 from models import db
 from models import utcnow
-from scim.errors import InvalidValue
 from scim.errors import Unauthorized
-from scim.errors import Uniqueness
 from services import audit
+from services import errors
 from services import tx
 from services.audit import Target
 
@@ -45,18 +44,18 @@ class TokenInfo:
 def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is never available again.
 
-    :raise InvalidValue: for an empty name or an expiry outside 1..3650 days.
-    :raise Uniqueness: when a token of that name exists.
+    :raise errors.Invalid: for an empty name or an expiry outside 1..3650 days.
+    :raise errors.Conflict: when a token of that name exists.
     """
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidValue("a token needs a name of 1 to 100 characters")
+        raise errors.Invalid("a token needs a name of 1 to 100 characters", "name")
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise InvalidValue(f"expiry must be between 1 and {MAX_DAYS} days")
+        raise errors.Invalid(f"expiry must be between 1 and {MAX_DAYS} days", "days")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with tx.write() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
-            raise Uniqueness(f"a token named {name!r} exists already")
+            raise errors.Conflict(f"a token named {name!r} exists already", "name")
         now = utcnow()
         token = ApiToken(name=name, prefix=secret[: len(SECRET_PREFIX) + 6],
                          token_hash=_hash(secret), created_by=actor.label, created_at=now,
@@ -71,12 +70,12 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
 def revoke(name: str, actor) -> ApiToken:
     """Revoke a token by name; revoking twice is harmless.
 
-    :raise InvalidValue: (404) when no token has that name.
+    :raise errors.NotFound: when no token has that name.
     """
     with tx.write() as session:
         token = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
         if token is None:
-            raise InvalidValue(f"no token named {name!r}", status=404)
+            raise errors.NotFound(f"no token named {name!r}")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             audit.record(session, actor, "token.revoke", Target("Token", name, name),

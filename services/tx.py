@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from models import db
 from models.engine import writing
 from services import column_lengths
+from services import errors
 
 # Once per process: every flush of every session checks string lengths (see the module).
 column_lengths.install()
@@ -33,15 +34,13 @@ def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: boo
     it; with key_share=False, FOR UPDATE, which a delete needs to wait for them.
     SQLite writers are already serialised by write().
     """
-    from scim.errors import NotFound
-
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(key_share=key_share)
     if refresh:  # the row was read before: read it again, as it is once locked
         stmt = stmt.execution_options(populate_existing=True)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        raise NotFound(missing)
+        raise errors.NotFound(missing)
     return row
 
 

@@ -18,10 +18,9 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import NotFound
-from scim.errors import Uniqueness
 from scim.schema import GROUP_TYPE
 from services import audit
+from services import errors
 from services import settings
 from services import tx
 from services.audit import Target
@@ -34,10 +33,10 @@ from services.resources.preconditions import check_if_match
 
 
 def get(group_id: str) -> Group:
-    """:raise NotFound: when no group has this id."""
+    """:raise errors.NotFound: when no group has this id."""
     group = db.session.get(Group, group_id)
     if group is None:
-        raise NotFound(f"Group {group_id} not found")
+        raise errors.NotFound(f"Group {group_id} not found")
     return group
 
 
@@ -72,8 +71,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
 def create(body: dict, actor) -> Group:
     """POST: create a group with its members (RFC 7644 §3.3).
 
-    :raise Uniqueness: when the displayName is taken, compared case-insensitively.
-    :raise InvalidValue: naming member ids that are no user or group; nothing is created.
+    :raise errors.Conflict: when the displayName is taken, compared case-insensitively.
+    :raise errors.Invalid: naming member ids that are no user or group; nothing is created.
     """
     data, values = _load(body)
     with tx.write() as session:
@@ -109,7 +108,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
     """PATCH: apply a PatchOp all or nothing (RFC 7644 §3.5.2), members in set-based SQL.
 
     Costs in proportion to the members the operations name, not to the group's size.
-    :raise InvalidValue: naming member ids that are no user or group; nothing changes.
+    :raise errors.Invalid: naming member ids that are no user or group; nothing changes.
     """
     unknown = settings.get("unknown_attributes")
     member_ops, other_ops = group_members.split(scim_patch.operations(body), unknown)
@@ -185,7 +184,8 @@ def _write(session, group: Group, data: dict) -> None:
         # Flushed now so a concurrent duplicate surfaces as 409, not as a 500 at commit.
         session.flush()
     except IntegrityError as error:
-        raise Uniqueness(f"displayName {data['displayName']!r} is already in use") from error
+        raise errors.Conflict(f"displayName {data['displayName']!r} is already in use",
+                              "displayName") from error
 
 
 def _check_unique(session, name: str, group_id: str) -> None:
@@ -193,7 +193,7 @@ def _check_unique(session, name: str, group_id: str) -> None:
     stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
                                   Group.id != group_id)
     if session.execute(stmt).first() is not None:
-        raise Uniqueness(f"displayName {name!r} is already in use")
+        raise errors.Conflict(f"displayName {name!r} is already in use", "displayName")
 
 
 def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:

@@ -21,12 +21,12 @@ from models import db
 from scim import query
 from scim import resource
 from scim.errors import InvalidPath
-from scim.errors import InvalidValue
 from scim.filter import Compare
 from scim.filter import Or
 from scim.resource import clip
 from scim.schema import GROUP
 from scim.schema import MEMBERS
+from services import errors
 from services.groups import reads as memberships
 
 # A change record lists at most this many member ids per direction, then a count.
@@ -72,7 +72,7 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     """Sort member values into users and groups: one SELECT per kind (RFC 7643 §4.2).
 
     An id without a type is looked up among users, then among groups.
-    :raise InvalidValue: naming the ids that are no visible user or group, or the group itself.
+    :raise errors.Invalid: naming the ids that are no visible user or group, or the group itself.
     """
     wanted = {}
     for entry in entries:
@@ -84,9 +84,9 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     missing = [i for i in wanted if i not in users and i not in groups]
     if missing:
         shown = ", ".join(repr(clip(i, 64)) for i in missing[:10])
-        raise InvalidValue(f"members: no user or group with id {shown}")
+        raise errors.Invalid(f"members: no user or group with id {shown}", "members")
     if group_id is not None and group_id in groups:
-        raise InvalidValue("members: a group cannot be a member of itself")
+        raise errors.Invalid("members: a group cannot be a member of itself", "members")
     return Named([i for i in wanted if i in users], [i for i in wanted if i in groups])
 
 

@@ -10,11 +10,10 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import NotFound
-from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import custom_fields
+from services import errors
 from services import settings
 from services import tx
 from services.context import note
@@ -34,10 +33,10 @@ _BY_ID = select(User).where(User.id == bindparam("id"), User.hidden.is_(False))
 
 
 def get(user_id: str) -> User:
-    """:raise NotFound: when no visible user has this id."""
+    """:raise errors.NotFound: when no visible user has this id."""
     user = db.session.execute(_BY_ID, {"id": user_id}).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"User {user_id} not found")
+        raise errors.NotFound(f"User {user_id} not found")
     return user
 
 
@@ -72,7 +71,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
 
     With link-on-create on, a POST for an existing user updates that user instead (and
     so does a POST naming a hidden user: it comes back), and `created` is False.
-    :raise Uniqueness: when userName (or the matching email) is taken.
+    :raise errors.Conflict: when userName (or the matching email) is taken.
     """
     rtype = resource_type()
     data = _load(body, rtype)
@@ -86,7 +85,7 @@ def create(body: dict, actor) -> tuple[User, bool]:
             _replace(session, user, data, rtype, actor, "user.link")
             return user, False
         if existing is not None:
-            raise Uniqueness(f"userName {data['userName']!r} is already in use")
+            raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")
         rules.lock(session, data, was_active=False)
         user = write.new_user()
         change = write.prepare(write.Checks(session, locked=True), user, {}, data, rtype, actor,
@@ -252,7 +251,7 @@ def _check_unique_name(session, data: dict, user_id: str) -> None:
     stmt = select(User.id).where(func.lower(User.user_name) == data["userName"].lower(),
                                  User.id != user_id)
     if session.execute(stmt).first() is not None:
-        raise Uniqueness(f"userName {data['userName']!r} is already in use")
+        raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")
 
 
 def validate(body: dict, rtype) -> tuple[dict, list[str]]:

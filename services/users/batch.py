@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from models import User
 from models import utcnow
 from scim.errors import SCIMError
-from scim.errors import Uniqueness
+from services import errors
 from services import settings
 from services import tx
 from services import users
@@ -51,7 +51,7 @@ def create(bodies: list[dict], actor, max_errors: int | None = None
         with tx.write() as session:
             plan.check(session, loaded)
             plan.write(session)
-    except (IntegrityError, SCIMError):  # from write.save: what it found taken meanwhile
+    except (IntegrityError, errors.ServiceError):  # write.save found a name taken meanwhile
         return None
     return plan.outcomes
 
@@ -94,8 +94,8 @@ class _Plan:
             users.note_ignored(ignored)
             try:
                 self.accept(data)
-            except SCIMError as error:
-                self.fail(error)
+            except (SCIMError, errors.ServiceError) as error:
+                self.fail(errors.to_scim(error))
 
     def fail(self, error: SCIMError) -> None:
         self.outcomes.append(error)
@@ -104,7 +104,7 @@ class _Plan:
     def accept(self, data: dict) -> None:
         """users.create for one body: its userName check, then the one write path's."""
         if data["userName"].lower() in self.taken:
-            raise Uniqueness(f"userName {data['userName']!r} is already in use")
+            raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")
         user = write.new_user()
         change = write.prepare(self.checks, user, {}, data, self.rtype, self.actor,
                                "user.create", was_active=False, new=True,

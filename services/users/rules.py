@@ -18,8 +18,7 @@ from sqlalchemy import text
 
 from models import User
 from models import UserValue
-from scim.errors import InvalidValue
-from scim.errors import Uniqueness
+from services import errors
 from services import settings
 from services.context import note
 
@@ -102,7 +101,7 @@ def seat_free(session) -> bool:
 
 def require_email(data: dict) -> None:
     if settings.get("require_email") and not any(e.get("value") for e in data.get("emails", [])):
-        raise InvalidValue("an email address is required (provisioning rule)")
+        raise errors.Invalid("an email address is required (provisioning rule)", "emails")
 
 
 def find_existing(session, data: dict) -> User | None:
@@ -142,7 +141,7 @@ def check_email_unique(session, data: dict, user_id: str | None) -> None:
     if user_id is not None:
         stmt = stmt.where(UserValue.user_id != user_id)
     if session.execute(stmt.limit(1)).first() is not None:
-        raise Uniqueness(f"email {email!r} is already in use")
+        raise errors.Conflict(f"email {email!r} is already in use", "emails")
 
 
 def work_email(data: dict) -> str | None:

@@ -8,9 +8,9 @@ from models import User
 from models import UserValue
 from scim import query
 from scim.errors import InvalidFilter
-from scim.errors import InvalidValue
 from scim.schema import ENTERPRISE
 from services import column_lengths
+from services import errors
 
 # (column attribute, SCIM path) pairs kept in sync with `data` for indexed filtering.
 CORE_COLUMNS = {
@@ -133,15 +133,15 @@ def check_manager(session, user_id: str, data: dict, known: set | None = None,
     PostgreSQL: a DELETE of the manager (FOR UPDATE) then waits for this write to
     commit and clears the reference it sees, or this read waits for the DELETE and finds
     no manager. SQLite serialises writers anyway.
-    :raise InvalidValue: naming the id otherwise.
+    :raise errors.Invalid: naming the id otherwise.
     """
     manager = _get(data, (ENTERPRISE, "manager", "value"))
     if manager is None:
         return
     if manager == user_id:
-        raise InvalidValue("a user cannot be their own manager")
+        raise errors.Invalid("a user cannot be their own manager", "manager")
     if manager not in (known if known is not None else existing(session, [manager], lock)):
-        raise InvalidValue(f"manager {manager!r} is not a user here")
+        raise errors.Invalid(f"manager {manager!r} is not a user here", "manager")
 
 
 def existing(session, ids: list, lock: bool = False) -> set:

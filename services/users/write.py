@@ -22,11 +22,10 @@ from models import ChangeRecord
 from models import User
 from models import UserValue
 from models import utcnow
-from scim.errors import InvalidValue
-from scim.errors import Uniqueness
 from scim.schema import ENTERPRISE
 from services import audit
 from services import column_lengths
+from services import errors
 from services.audit import Target
 from services.users import rules
 from services.users import store
@@ -77,8 +76,8 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
             *, was_active: bool, new: bool = False, now=None) -> Write:
     """Apply the rules to `after` and build the write; `user` becomes the row as written.
 
-    :raise Uniqueness: for a work email taken under email matching.
-    :raise InvalidValue: for a missing required email, a manager that is no user, or a
+    :raise errors.Conflict: for a work email taken under email matching.
+    :raise errors.Invalid: for a missing required email, a manager that is no user, or a
         value longer than its column.
     """
     session = checks.session
@@ -109,8 +108,8 @@ def save(session, writes: list[Write]) -> bool:
 
     Returns False, having written nothing, when a user changed since it was read or a
     rule decided before the locks no longer holds: the caller starts over.
-    :raise Uniqueness: for a userName or work email taken meanwhile.
-    :raise InvalidValue: for a manager deleted meanwhile.
+    :raise errors.Conflict: for a userName or work email taken meanwhile.
+    :raise errors.Invalid: for a manager deleted meanwhile.
     """
     for write in writes:
         if not write.checked and not _recheck(session, write):
@@ -187,8 +186,8 @@ def _integrity(error: IntegrityError, writes: list[Write]) -> Exception:
     if _is_foreign_key(error):
         managers = [m for w in writes if (m := w.user.manager_id)]
         named = f"manager {managers[0]!r}" if len(managers) == 1 else "a manager"
-        return InvalidValue(f"{named} is not a user here")
-    return Uniqueness("userName is already in use")
+        return errors.Invalid(f"{named} is not a user here", "manager")
+    return errors.Conflict("userName is already in use", "userName")
 
 
 def _is_foreign_key(error: IntegrityError) -> bool:
