@@ -4,6 +4,7 @@ import os
 import secrets
 
 from flask import Flask
+from flask import appcontext_pushed
 
 import logging_setup
 import security
@@ -13,6 +14,8 @@ from extensions import login_manager
 from extensions import migrate
 from models import db
 from models.engine import configure_engine
+from services import column_lengths
+from services import config as service_config
 from services.audit import requestlog
 
 DEFAULTS = {
@@ -45,6 +48,8 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "LOG_LEVEL": "INFO",
     "LOG_REQUESTS": True,
+    "REQUEST_LOG_ENABLED": True,
+    "AUDIT_SEAL_INTERVAL": requestlog.SEAL_INTERVAL,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -120,6 +125,15 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     requestlog.init_app(app)
+    # Every flush of every session checks string lengths (services/column_lengths.py).
+    column_lengths.install()
+    _use_config(app)
+    appcontext_pushed.connect(_use_config, app)
+
+
+def _use_config(app: Flask, **_extra) -> None:
+    """Services read this app's config (services/config.py): at start, and per context."""
+    service_config.use(app.config, requestlog.writer_for(app))
 
 
 def _register(app: Flask) -> None:

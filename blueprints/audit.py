@@ -21,8 +21,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from blueprints.access import reader_required
-from models import db
-from services.audit import chain as audit_chain
+from services import audit
 from services.audit import export as audit_export
 from services.audit import query as audit_query
 from services.audit import requestlog
@@ -48,7 +47,7 @@ def index():
     f, errors = _request_filter()
     page = audit_query.requests(f, *_cursor())
     return render_template("audit/index.html", f=f, errors=errors, page=page,
-                           chains=audit_chain.status(db.session), choices=_choices())
+                           chains=audit.chain_status(), choices=_choices())
 
 
 @bp.get("/changes")
@@ -78,7 +77,7 @@ def charts():
 
 @bp.get("/chain")
 def chain():
-    return render_template("audit/chain.html", chains=audit_chain.status(db.session))
+    return render_template("audit/chain.html", chains=audit.chain_status())
 
 
 @bp.get("/export.<fmt>")

@@ -20,7 +20,6 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from extensions import limiter
-from models import utcnow
 from scim import params
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
@@ -34,6 +33,7 @@ from services import errors
 from services import tokens
 from services.actor import Actor
 from services.audit import requestlog
+from services.clock import utcnow
 from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"
@@ -116,7 +116,7 @@ def finish(response):
         response.headers.pop("Content-Type", None)  # no content, so no content type
     if response.mimetype == "application/json":
         response.mimetype = SCIM_JSON
-    _log(response)
+    log_request(response)
     return response
 
 
@@ -270,7 +270,8 @@ def mark(resource_type: str, resource_id: str | None = None) -> None:
     g.resource_id = resource_id
 
 
-def _log(response) -> None:
+def log_request(response) -> None:
+    """Add the request's row to the request log (time, token, method, path, status, ...)."""
     token = g.get("token")
     started = g.get("started") or time.perf_counter()
     row = {

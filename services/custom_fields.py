@@ -3,7 +3,6 @@
 import re
 import time
 
-from flask import current_app
 from sqlalchemy import select
 
 from models import CustomField
@@ -12,6 +11,8 @@ from scim import schema
 from scim.errors import InvalidValue
 from scim.errors import Uniqueness
 from services import audit
+from services import caches
+from services import config
 from services import tx
 from services.audit import Target
 
@@ -38,12 +39,13 @@ def active() -> list[CustomField]:
     return _cache["fields"]
 
 
+@caches.register
 def invalidate() -> None:
     _cache["fields"] = None
 
 
 def urn() -> str:
-    return current_app.config["CUSTOM_SCHEMA_URN"]
+    return config.get("CUSTOM_SCHEMA_URN")
 
 
 def user_type() -> schema.ResourceType:

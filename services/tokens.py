@@ -23,6 +23,7 @@ from models import db
 from models import utcnow
 from scim.errors import Unauthorized
 from services import audit
+from services import caches
 from services import errors
 from services import tx
 from services.audit import Target
@@ -84,6 +85,14 @@ def revoke(name: str, actor) -> ApiToken:
     return token
 
 
+def get(token_id: int) -> ApiToken:
+    """:raise errors.NotFound: when no token has this id."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise errors.NotFound(f"no token with id {token_id}")
+    return token
+
+
 def all_tokens() -> list[ApiToken]:
     return list(db.session.execute(select(ApiToken).order_by(ApiToken.created_at.desc())).scalars())
 
@@ -134,6 +143,7 @@ def _look_up(digest: str) -> tuple[TokenInfo, datetime]:
     return TokenInfo(row.id, row.name, row.prefix), row.expires_at
 
 
+@caches.register
 def forget_cached() -> None:
     """Drop this process's remembered tokens (after a revocation, and between tests)."""
     _valid.clear()
@@ -159,6 +169,7 @@ def touch(session, token_ids_at: dict[int, datetime]) -> None:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
 
 
+@caches.register
 def reset_touch_cache() -> None:
     with _touch_lock:
         _touched.clear()

@@ -2,13 +2,11 @@
 
 from contextlib import contextmanager
 
+from sqlalchemy import text
+
 from models import db
 from models.engine import writing
-from services import column_lengths
 from services import errors
-
-# Once per process: every flush of every session checks string lengths (see the module).
-column_lengths.install()
 
 
 @contextmanager
@@ -42,6 +40,27 @@ def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: boo
     if row is None:
         raise errors.NotFound(missing)
     return row
+
+
+def end() -> None:
+    """End the current request's transaction and return its connection (request teardown)."""
+    db.session.remove()
+
+
+def discard() -> None:
+    """Roll back whatever the failed request left in its transaction."""
+    db.session.rollback()
+
+
+def ping() -> bool:
+    """Whether the database answers a trivial query; no transaction is left open."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure to reach the database means "not ready"
+        return False
+    finally:
+        db.session.rollback()
 
 
 def keep_loaded(session, row) -> None:

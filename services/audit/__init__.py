@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 
 from models import ChangeRecord
+from models import db
 from models import utcnow
 from services import tx
+from services.audit import chain
 from services.audit.chain import content_hash
 from services.context import current_request_id
 
@@ -56,6 +58,11 @@ def log_event(actor, action: str, target: Target, changes: dict | None = None) -
     """Record an event that changes nothing else (e.g. an audit prune), in its own transaction."""
     with tx.write() as session:
         record(session, actor, action, target, changes)
+
+
+def chain_status() -> list[dict]:
+    """Where each audit chain stands (services/audit/chain.py `status`)."""
+    return chain.status(db.session)
 
 
 def redact(changes: dict) -> dict:

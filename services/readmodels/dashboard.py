@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import case
@@ -19,8 +18,8 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from services import config
 from services.audit import query as audit_query
-from services.audit import requestlog
 
 WARN_BEFORE = timedelta(days=14)
 # Entra runs an incremental cycle about every 40 minutes.
@@ -79,7 +78,7 @@ def flush_request_log() -> None:
     The rows commit on the writer's own connection. A read transaction this request began
     earlier (loading the signed-in admin) would keep SQLite's older WAL snapshot, so end it.
     """
-    requestlog.writer_for(current_app).flush()
+    config.request_log().flush()
     db.session.rollback()
 
 
