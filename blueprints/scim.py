@@ -138,7 +138,7 @@ def http_error(error: HTTPException):
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(error: RateLimitExceeded):
-    """429 with Retry-After in seconds, which Entra honours (entra-scim.md §13)."""
+    """429 with Retry-After in seconds (RFC 6585 §4)."""
     g.setdefault("request_id", str(uuid.uuid4()))  # the limiter runs before the id is set
     retry_after = _retry_after()
     detail = f"Too many requests ({error.description}); retry after {retry_after} seconds"

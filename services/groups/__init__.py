@@ -189,7 +189,12 @@ def _write(session, group: Group, data: dict) -> None:
 
 
 def _check_unique(session, name: str, group_id: str) -> None:
-    """Entra matches groups by displayName, so it is unique (entra-scim.md §10)."""
+    """Entra matches groups by displayName, so it is unique.
+
+    Microsoft's "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft
+    Entra ID" (Get Group by displayName); the unique index on lower(display_name) decides
+    between concurrent writers.
+    """
     stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
                                   Group.id != group_id)
     if session.execute(stmt).first() is not None:

@@ -93,6 +93,8 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
 def _existing(session, column, ids: list[str], *conditions) -> set[str]:
     """The ids that exist; on PostgreSQL they stay locked FOR KEY SHARE until commit.
 
+    The membership-reference rule: a member must exist when the membership commits.
+
     That is the lock the membership rows' foreign keys take anyway: taken here, a user
     deleted meanwhile waits for this transaction instead of failing its INSERT.
     """
@@ -236,13 +238,18 @@ def _member_op(op, unknown: str) -> MemberOp:
         return MemberOp("match", [], path.filter)
     if op.op == "remove" and op.value is None:
         return MemberOp("clear", [])  # RFC 7644 §3.5.2.2: remove the whole attribute
-    # Entra legacy: remove with path `members` and a value list removes only those (§10).
+    # Entra legacy: remove with path `members` and a value list removes only those
+    # (Microsoft's "Tutorial: Develop and plan provisioning for a SCIM endpoint in
+    # Microsoft Entra ID", Update Group [Remove Members]).
     verb = {"add": "add", "replace": "set", "remove": "remove"}[op.op]
     return MemberOp(verb, _values(op.value, op.raw_path, unknown))
 
 
 def _values(value, path: str, unknown: str) -> list[dict]:
-    """Member values in canonical form; Entra sends `"$ref": null` in them (§10)."""
+    """Member values in canonical form; Entra sends `"$ref": null` in them.
+
+    tests/api/test_groups.py replays such requests.
+    """
     return resource.coerce(MEMBERS, value, path, unknown=unknown) or []
 
 

@@ -40,9 +40,11 @@ def get(user_id: str) -> User:
     return user
 
 
-# Entra's matching query, `userName eq "…"` (entra-scim.md §5): at most one row, found by
-# the unique index on lower(user_name). Built once, so SQLAlchemy reuses its compiled form
-# instead of rebuilding the filter's expression and its cache key on every request.
+# Entra's matching query, `userName eq "…"` (Microsoft's "Tutorial: Develop and plan
+# provisioning for a SCIM endpoint in Microsoft Entra ID", Get User by query): at most
+# one row, found by the unique index on lower(user_name). Built once, so SQLAlchemy
+# reuses its compiled form instead of rebuilding the filter's expression and its cache
+# key on every request.
 _BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last_modified).where(
     func.lower(User.user_name) == bindparam("name"), User.hidden.is_(False))
 
