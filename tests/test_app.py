@@ -57,6 +57,7 @@ def _top_level(module: str) -> str:
 
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("scim", {"flask", "models", "services", "blueprints"}),
+    ("mappings", {"flask", "models", "services", "blueprints", "scim"}),
     ("models", {"services", "blueprints"}),
     ("services", {"blueprints"}),
     ("blueprints", {"models"}),
