@@ -1,7 +1,14 @@
 """Groups: the verbs of the SCIM Groups endpoint, each one transaction with its change record.
 
 `Group.data` holds the group without its members; members live in `group_members` and
-change through services.group_members in set-based SQL, never through the JSON document.
+change through services/groups/members.py in set-based SQL, never through the JSON document.
+
+One write path: POST, PUT, PATCH (and /Bulk, which calls these verbs) write the group row
+with `_write` and its members with members.py, then add the change record, in one
+transaction. The cross-row rules are decided inside it: displayName uniqueness by the
+unique index on lower(display_name) (a concurrent duplicate is a 409 at the flush), and
+member references under FOR KEY SHARE on the rows named (members.py `_existing`), so a
+user or group deleted meanwhile either waits for the membership or is reported missing.
 """
 
 import uuid
