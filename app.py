@@ -17,6 +17,7 @@ from models.engine import configure_engine
 from services import column_lengths
 from services import config as service_config
 from services.audit import requestlog
+from services.ops import scheduler as ops_scheduler
 
 DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///rollcall.sqlite",
@@ -50,6 +51,8 @@ DEFAULTS = {
     "LOG_REQUESTS": True,
     "REQUEST_LOG_ENABLED": True,
     "AUDIT_SEAL_INTERVAL": requestlog.SEAL_INTERVAL,
+    # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
+    "OPS_SCHEDULER": True,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -66,6 +69,12 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,
+    "METRICS_TOKEN": str,
+    "METRICS_ALLOW": str,
+    "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
+    "OPS_CYCLE_GAP_MINUTES": float,
+    "OPS_CYCLE_OVERDUE_MINUTES": float,
+    "OPS_BASE_URL": str,
 }
 
 
@@ -129,6 +138,7 @@ def _init_extensions(app: Flask) -> None:
     column_lengths.install()
     _use_config(app)
     appcontext_pushed.connect(_use_config, app)
+    ops_scheduler.init_app(app)
 
 
 def _use_config(app: Flask, **_extra) -> None:
@@ -138,10 +148,12 @@ def _use_config(app: Flask, **_extra) -> None:
 
 def _register(app: Flask) -> None:
     from blueprints import admin
+    from blueprints import admin_health
     from blueprints import audit
     from blueprints import auth
     from blueprints import errors
     from blueprints import health
+    from blueprints import metrics
     from blueprints import scim
     from commands import register_commands
     from web import install_middleware
@@ -152,6 +164,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(admin_health.bp)
+    metrics.register(app)
     _register_login(app)
     errors.register(app)
     register_commands(app)

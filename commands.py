@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
 
 from mappings import mapfile
@@ -28,6 +29,7 @@ from services import settings
 from services import tokens
 from services.actor import CLI
 from services.audit import Target
+from services.audit import bodies as audit_bodies
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -38,6 +40,7 @@ tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+alerts_cli = AppGroup("alerts", help="Run the alert checks (for cron), test channels, list alerts.")
 mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
@@ -82,12 +85,16 @@ def list_tokens():
 @tokens_cli.command("revoke")
 @click.argument("name")
 def revoke_token(name):
-    """Revoke the token called NAME; clients using it get 401 at once."""
+    """Revoke the token called NAME; clients using it get 401 within the token cache time."""
     try:
         tokens.revoke(name, CLI)
     except REFUSED as error:
         _fail(error)
-    click.echo(f"Token {name!r} revoked.")
+    seconds = current_app.config["SCIM_TOKEN_CACHE_SECONDS"]
+    # Running server processes remember a checked token for SCIM_TOKEN_CACHE_SECONDS.
+    when = f"within {seconds:g} seconds" if seconds > 0 else "at once"
+    click.echo(f"Token {name!r} revoked. Requests that use it get 401 {when} (each server "
+               f"process remembers a checked token for {seconds:g} seconds).")
 
 
 @fields_cli.command("create")
@@ -224,6 +231,21 @@ def audit_prune(days):
                     {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
     click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
                f"{deleted['changes']} changes.")
+    _prune_bodies(None)
+
+
+@audit_cli.command("prune-bodies")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days of bodies (default: the body_retention_days setting).")
+def audit_prune_bodies(days):
+    """Blank the request and response bodies of SCIM writes older than their retention."""
+    _prune_bodies(days)
+
+
+def _prune_bodies(days):
+    days = days or settings.get("body_retention_days")
+    blanked = audit_bodies.prune(db.engine, days)
+    click.echo(f"Blanked the bodies of {blanked} requests older than {days} days.")
 
 
 @audit_cli.command("export")
@@ -245,6 +267,56 @@ def _verify(seal: bool) -> list:
     problems = audit_verify.verify(db.engine)
     audit_chain.record_verify(db.engine, problems)
     return problems
+
+
+@alerts_cli.command("run")
+@click.option("--force", is_flag=True, help="Run even when another process holds the lease.")
+def run_alerts(force):
+    """Verify the chain when due, check every condition, send what is due (cron: every minute)."""
+    from flask import current_app
+
+    from services.ops import alerts
+    from services.ops import clock
+    from services.ops import config as ops_config
+    from services.ops import lease
+    from services.ops import scheduler
+
+    if not lease.acquire(scheduler.LEASE, clock.now(), scheduler.TTL) and not force:
+        click.echo("Skipped: another process holds the alerts lease (it runs the checks).")
+        return
+    try:
+        result = alerts.run(clock.now(), ops_config.from_mapping(current_app.config), db.engine)
+    finally:
+        lease.release(scheduler.LEASE)  # the next cron run is another process
+    click.echo(f"{len(result.fired)} fired, {len(result.cleared)} cleared, {result.sent} sent"
+               f"{', chain verified' if result.verified else ''}.")
+    for key in result.fired:
+        click.echo(f"fired: {key}")
+    for key in result.cleared:
+        click.echo(f"cleared: {key}")
+
+
+@alerts_cli.command("test")
+@click.argument("channel", type=click.Choice(["email", "webhook"]))
+def test_alerts(channel):
+    """Send a test message through CHANNEL now."""
+    from services.ops import clock
+    from services.ops import delivery
+
+    sent = delivery.test(channel, clock.now())
+    if sent.status != "sent":
+        raise click.ClickException(f"the test {channel} failed: {sent.last_error}")
+    click.echo(f"Test {channel} sent.")
+
+
+@alerts_cli.command("list")
+def list_alerts():
+    """The latest alerts: fired, cleared, key and subject."""
+    from services.ops import alerts
+
+    for a in alerts.recent():
+        cleared = _when(a.cleared_at) if a.cleared_at else "open"
+        click.echo(f"{_when(a.fired_at)}  {cleared:<16}  {a.key}  {a.subject}")
 
 
 @mappings_cli.command("eval")
@@ -287,6 +359,7 @@ def mappings_check(file):
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(alerts_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)

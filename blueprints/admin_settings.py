@@ -33,7 +33,7 @@ def save_settings():
         show_error(form, error)
         return _page(form, 400)
     if changes:
-        flash("Provisioning rules saved: " + ", ".join(sorted(changes)) + " changed.", "success")
+        flash(f"Provisioning rules saved. {form.describe(changes)}.", "success")
     else:
         flash("Nothing changed.", "info")
     return redirect(url_for("admin.settings"))

@@ -32,6 +32,7 @@ from scim.project import split
 from services import errors
 from services import tokens
 from services.actor import Actor
+from services.audit import bodies
 from services.audit import requestlog
 from services.clock import utcnow
 from services.context import current_notes
@@ -273,13 +274,15 @@ def mark(resource_type: str, resource_id: str | None = None) -> None:
 def log_request(response) -> None:
     """Add the request's row to the request log (time, token, method, path, status, ...)."""
     token = g.get("token")
+    # A refused token (expired, revoked) is named on its 401 row, but never touched.
+    named = token or getattr(request.environ.get("rollcall.auth"), "token", None)
     started = g.get("started") or time.perf_counter()
     row = {
         "at": utcnow(),
         "request_id": g.get("request_id") or str(uuid.uuid4()),
         "token_id": token.id if token else None,
-        "token_name": token.name if token else None,
-        "token_prefix": token.prefix if token else None,
+        "token_name": named.name if named else None,
+        "token_prefix": named.prefix if named else None,
         "client_ip": _text(request.remote_addr or "", 64),
         "user_agent": _text(request.headers.get("User-Agent", ""), 512),
         "method": _text(request.method, 10),
@@ -290,8 +293,18 @@ def log_request(response) -> None:
         "resource_id": _text(g.get("resource_id"), 36),
         "error": _text(g.get("error") or None, 1024),
         "notes": [_text(n, 1024) for n in current_notes()] or None,
+        # Writes only; redacted and capped by the log writer (services/audit/bodies.py).
+        "bodies": _bodies(response) if request.method in bodies.WRITES else None,
     }
     requestlog.writer_for(current_app).record(row, row["token_id"])
+
+
+def _bodies(response) -> tuple[str | None, str | None]:
+    try:
+        sent = request.get_data(cache=True, as_text=True)
+    except HTTPException:  # too large to read: the 413 row says so
+        sent = None
+    return sent, None if response.is_streamed else response.get_data(as_text=True)
 
 
 def _text(value, limit: int) -> str | None:

@@ -21,6 +21,11 @@ def get(key: str):
     return _current["config"][key]
 
 
+def mapping() -> Mapping:
+    """The whole configuration of the app in use, read-only by convention."""
+    return _current["config"]
+
+
 def request_log():
     """The request-log writer of the app in use (services/audit/requestlog.py)."""
     return _current["request_log"]

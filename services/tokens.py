@@ -42,6 +42,23 @@ class TokenInfo:
     prefix: str
 
 
+# The name is the token's change records' resource id, a 64-character column.
+MAX_NAME = 64
+
+
+class Refused(Unauthorized):
+    """A 401 for a token Rollcall knows (expired, revoked) or for an unknown one.
+
+    `token` names it (name and prefix, never the secret) so the request log can say which
+    token was refused; `reason` is "expired", "revoked" or "unknown".
+    """
+
+    def __init__(self, detail: str, reason: str, token: TokenInfo | None = None):
+        super().__init__(detail)
+        self.reason = reason
+        self.token = token
+
+
 def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is never available again.
 
@@ -49,8 +66,8 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     :raise errors.Conflict: when a token of that name exists.
     """
     name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise errors.Invalid("a token needs a name of 1 to 100 characters", "name")
+    if not name or len(name) > MAX_NAME:
+        raise errors.Invalid(f"a token needs a name of 1 to {MAX_NAME} characters", "name")
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise errors.Invalid(f"expiry must be between 1 and {MAX_DAYS} days", "days")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -130,16 +147,17 @@ def authenticate(authorization: str | None, cache_seconds: float = 0) -> TokenIn
                 _valid.clear()
             _valid[digest] = (time.monotonic() + cache_seconds, info, expires_at)
     if expires_at <= utcnow():
-        raise Unauthorized("the bearer token has expired; generate a new one")
+        raise Refused("the bearer token has expired; generate a new one", "expired", info)
     return info
 
 
 def _look_up(digest: str) -> tuple[TokenInfo, datetime]:
     row = db.session.execute(_BY_HASH, {"digest": digest}).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("the bearer token is not valid")
+        raise Refused("the bearer token is not valid", "unknown")
     if row.revoked_at is not None:
-        raise Unauthorized("the bearer token has been revoked")
+        raise Refused("the bearer token has been revoked", "revoked",
+                      TokenInfo(row.id, row.name, row.prefix))
     return TokenInfo(row.id, row.name, row.prefix), row.expires_at
 
 

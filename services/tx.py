@@ -42,6 +42,11 @@ def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: boo
     return row
 
 
+def engine():
+    """The database engine, for services that take one (the alert checks, the chain verify)."""
+    return db.engine
+
+
 def end() -> None:
     """End the current request's transaction and return its connection (request teardown)."""
     db.session.remove()
