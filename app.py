@@ -5,6 +5,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask import appcontext_pushed
 
 import logging_setup
 import security
@@ -14,6 +15,8 @@ from extensions import login_manager
 from extensions import migrate
 from models import db
 from models.engine import configure_engine
+from services import column_lengths
+from services import config as service_config
 from services.audit import requestlog
 from services.ops import scheduler as ops_scheduler
 
@@ -54,6 +57,8 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "LOG_LEVEL": "INFO",
     "LOG_REQUESTS": True,
+    "REQUEST_LOG_ENABLED": True,
+    "AUDIT_SEAL_INTERVAL": requestlog.SEAL_INTERVAL,
     # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
     "OPS_SCHEDULER": True,
 }
@@ -156,7 +161,16 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     requestlog.init_app(app)
+    # Every flush of every session checks string lengths (services/column_lengths.py).
+    column_lengths.install()
+    _use_config(app)
+    appcontext_pushed.connect(_use_config, app)
     ops_scheduler.init_app(app)
+
+
+def _use_config(app: Flask, **_extra) -> None:
+    """Services read this app's config (services/config.py): at start, and per context."""
+    service_config.use(app.config, requestlog.writer_for(app))
 
 
 def _register(app: Flask) -> None:

@@ -28,12 +28,14 @@ from services import mappings
 from services import settings
 from services import tokens
 from services.actor import CLI
+from services.audit import Target
 from services.audit import bodies as audit_bodies
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
 from services.audit import requestlog
 from services.audit import verify as audit_verify
+from services.errors import ServiceError
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
@@ -43,7 +45,13 @@ alerts_cli = AppGroup("alerts", help="Run the alert checks (for cron), test chan
 mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
-def _fail(error: SCIMError) -> None:
+# What services refuse with: their own errors (services/errors.py), and SCIM errors
+# from the schema checks custom fields share with /Schemas.
+REFUSED = (ServiceError, SCIMError)
+
+
+def _fail(error: ServiceError | SCIMError) -> None:
+    """A service's refusal as the command's error message."""
     raise click.ClickException(error.detail)
 
 
@@ -55,7 +63,7 @@ def create_token(name, days):
     """Issue a token; its secret is printed once, alone on the last line."""
     try:
         token, secret = tokens.issue(name, days, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Token {token.name!r} ({token.prefix}…) expires {token.expires_at:%Y-%m-%d %H:%M} UTC.")
     click.echo("Copy the secret now: it is not stored and cannot be shown again.")
@@ -81,7 +89,7 @@ def revoke_token(name):
     """Revoke the token called NAME; clients using it get 401 within the token cache time."""
     try:
         tokens.revoke(name, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     seconds = current_app.config["SCIM_TOKEN_CACHE_SECONDS"]
     # Running server processes remember a checked token for SCIM_TOKEN_CACHE_SECONDS.
@@ -99,7 +107,7 @@ def create_field(name, type_, multi_valued, description):
     """Declare a custom attribute; it appears in /Schemas at once."""
     try:
         custom_fields.define(name, type_, multi_valued, description, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} declared under {custom_fields.urn()}.")
 
@@ -119,7 +127,7 @@ def retire_field(name):
     """Retire a custom attribute: it leaves /Schemas and is no longer accepted."""
     try:
         custom_fields.retire(name, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} retired.")
 
@@ -266,7 +274,7 @@ def audit_prune(days):
     if problems:
         raise click.ClickException(f"refusing to prune a chain that does not verify: {problems[0]}")
     deleted = audit_chain.prune(db.engine, days)
-    audit.log_event(CLI, "audit.prune", "AuditLog", None, None,
+    audit.log_event(CLI, "audit.prune", Target("AuditLog", None, None),
                     {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
     click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
                f"{deleted['changes']} changes.")

@@ -6,7 +6,7 @@ indexed SELECT by userName, one indexed UPDATE by id, and one page query. Its ta
 and the same expression index on lower(user_name). The engine is set up by Rollcall's own
 models/engine.py (WAL, busy timeout, BEGIN IMMEDIATE and the writer locks), so the two
 differ only in what a request does; BASELINE_WRITE_LOCK=0 writes without those locks
-(a deferred transaction and SQLite's busy handler), the trap issue 6 describes.
+(a deferred transaction and SQLite's busy handler), the trap docs/performance.md describes.
 
     gunicorn --config gunicorn.conf.py 'bench.baseline:create_app()'   # BASELINE_DATABASE_URL
 """

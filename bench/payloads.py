@@ -1,4 +1,7 @@
-"""Entra-shaped request bodies (docs: shared reference entra-scim.md §5, §7, §10).
+"""Entra-shaped request bodies, as Microsoft's SCIM tutorial for Entra ID shows them.
+
+The tutorial: "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft
+Entra ID" (Create User, Update User, Disable User, Update Group).
 
 Users are numbered: user `i` has a fixed userName and id, so the seeder and the load
 generator agree on them without asking the server.
@@ -26,7 +29,7 @@ def user_id(i: int, kind: str = "user") -> str:
 
 
 def user(i: int, kind: str = "user") -> dict:
-    """The POST /Users body Entra sends for a new user (entra-scim.md §5, step 2)."""
+    """The POST /Users body Entra sends for a new user (the tutorial's Create User)."""
     given, family = f"Given{i}", f"Family{i % 9973}"
     name = user_name(i, kind)
     return {
@@ -51,7 +54,7 @@ def user(i: int, kind: str = "user") -> dict:
 
 
 def patch_title_department(n: int) -> dict:
-    """Entra's legacy PATCH for two changed attributes (entra-scim.md §7, P3)."""
+    """Entra's legacy PATCH for two changed attributes (the tutorial's Update User)."""
     return {"schemas": [PATCH_OP], "Operations": [
         {"op": "Replace", "path": "title", "value": f"Title {n}"},
         {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": f"Dept {n}"},
@@ -59,7 +62,7 @@ def patch_title_department(n: int) -> dict:
 
 
 def patch_deactivate() -> dict:
-    """Entra's "Disable User" PATCH: active as the string "False" (entra-scim.md §7)."""
+    """Entra's "Disable User" PATCH: active as the string "False" (the tutorial's Disable User)."""
     return {"Operations": [{"op": "Replace", "path": "active", "value": "False"}],
             "schemas": [PATCH_OP]}
 
@@ -69,7 +72,7 @@ def group(name: str) -> dict:
 
 
 def add_members(ids: list[str]) -> dict:
-    """Entra's member add: one `Add` of `members` with a list of values (entra-scim.md §10)."""
+    """Entra's member add: one `Add` of `members` with a list of values (Update Group)."""
     return {"schemas": [PATCH_OP], "Operations": [
         {"op": "Add", "path": "members", "value": [{"value": i} for i in ids]}]}
 

@@ -1,4 +1,4 @@
-"""Targets of issue 6, progress lines, and the Markdown report of a run."""
+"""Targets of docs/performance.md, progress lines, and the Markdown report of a run."""
 
 LOOKUP_SHARE = 0.60
 WRITE_SHARE = 0.85
@@ -135,7 +135,7 @@ def markdown(results: dict) -> str:
                              f"| {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['mean_ms']:.1f} |")
             lines.append(f"| all ({g['members_per_s']:,.0f} members/s) | {g['concurrency']} | "
                          f"{g['p50_ms']:.1f} | {g['p99_ms']:.1f} | {g['mean_ms']:.1f} |")
-    lines += ["", "Targets (issue 6):", "", "| target | value | limit | holds |",
+    lines += ["", "Targets (docs/performance.md):", "", "| target | value | limit | holds |",
               "|---|---|---|---|"]
     for t in results.get("targets", []):
         holds = {True: "yes", False: "**no**", None: "-"}[t["holds"]]

@@ -1,4 +1,4 @@
-"""Scale mode: lookup latency as the directory grows (issue 6: p99 at 1,000,000 ≤ 1.3x at 10,000).
+"""Scale mode: lookup latency as the directory grows (target in docs/performance.md).
 
 The same database grows from the smallest size to the largest (seeding resumes where it
 stopped); at each size both servers start afresh and the indexed SELECT baseline and

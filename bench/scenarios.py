@@ -45,7 +45,7 @@ class Plan:
     # Rollcall ---------------------------------------------------------------------------
 
     def lookups(self, _n=None) -> list:
-        """Entra's matching query (entra-scim.md §5): GET /Users?filter=userName eq "…"."""
+        """Entra's matching query (Get User by query): GET /Users?filter=userName eq "…"."""
         return [("GET", f"{SCIM}/Users?filter={_eq('userName', payloads.user_name(i))}", None)
                 for i in self.sample()]
 

@@ -21,8 +21,9 @@ from blueprints.access import reader_required
 from blueprints.ops_forms import EmailForm
 from blueprints.ops_forms import VerifyForm
 from blueprints.ops_forms import WebhookForm
-from models import db
 from services import admins
+from services import audit
+from services import tx
 from services.audit import requestlog
 from services.ops import alerts
 from services.ops import board
@@ -43,7 +44,7 @@ def gate():
     if current_user.must_change_password:
         return redirect(url_for("auth.password"))
     requestlog.writer_for(current_app).flush()
-    db.session.rollback()  # read the rows the writer just committed
+    tx.discard()  # read the rows the writer just committed
     return None
 
 
@@ -66,7 +67,7 @@ def verify():
     """Verify the audit chains now (auditors too: it only reads, and records the result)."""
     if not VerifyForm().validate_on_submit():
         return redirect(url_for("admin_health.index"))
-    alerts.verify_chains(db.engine)
+    alerts.verify_chains(tx.engine())
     flash("Audit chains verified: the result is below.", "success")
     back = request.form.get("next", "")
     # Only a path of this site: never a redirect elsewhere.
@@ -121,7 +122,7 @@ def test_channel(kind):
 @admin_required
 def run_checks():
     if VerifyForm().validate_on_submit():
-        result = alerts.run(clock.now(), settings(), db.engine)
+        result = alerts.run(clock.now(), settings(), tx.engine())
         flash(f"Checks ran: {len(result.fired)} alert(s) fired, {len(result.cleared)} cleared, "
               f"{result.sent} message(s) sent.", "success")
     return redirect(url_for("admin_health.alerts_page"))
@@ -204,6 +205,4 @@ def token_truth():
 @bp.app_template_global("ops_chains")
 def chains():
     """The audit chains' state, for the verify block on the audit pages."""
-    from services.audit import chain as audit_chain
-
-    return audit_chain.status(db.session)
+    return audit.chain_status()

@@ -1,4 +1,4 @@
-"""Provisioning rules: the settings form (services/users/__init__.py applies the rules to SCIM)."""
+"""Provisioning rules: the settings form (services/users/rules.py applies them to SCIM writes)."""
 
 from flask import flash
 from flask import redirect
@@ -10,7 +10,9 @@ from blueprints.access import reader_required
 from blueprints.admin import actor
 from blueprints.admin import bp
 from blueprints.forms import RulesForm
+from blueprints.forms import show_error
 from services import rules
+from services.errors import ServiceError
 
 
 @bp.get("/settings", endpoint="settings")
@@ -27,8 +29,8 @@ def save_settings():
         return _page(form, 400)
     try:
         changes = rules.save(form.values(), actor())
-    except ValueError as error:
-        form.form_errors.append(str(error))
+    except ServiceError as error:
+        show_error(form, error)
         return _page(form, 400)
     if changes:
         flash(f"Provisioning rules saved. {form.describe(changes)}.", "success")

@@ -13,12 +13,11 @@ from blueprints.admin import actor
 from blueprints.admin import bp
 from blueprints.forms import ConfirmForm
 from blueprints.forms import TokenForm
+from blueprints.forms import show_error
 from blueprints.scim import base_url
-from models import ApiToken
-from models import db
-from models import utcnow
-from scim.errors import SCIMError
 from services import tokens
+from services.clock import utcnow
+from services.errors import ServiceError
 from services.readmodels import dashboard
 
 
@@ -41,7 +40,7 @@ def create_token():
 @admin_required
 def rotate_token(token_id):
     """Issue a successor; the old token stays valid until it is revoked, so nothing stops."""
-    old = db.get_or_404(ApiToken, token_id)
+    old = tokens.get(token_id)
     form = TokenForm(data={"name": rotated_name(old.name), "days": tokens.DEFAULT_DAYS})
     if form.validate_on_submit():
         response = _issue(form, rotated_from=old)
@@ -54,7 +53,7 @@ def rotate_token(token_id):
 @bp.route("/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @admin_required
 def revoke_token(token_id):
-    token = db.get_or_404(ApiToken, token_id)
+    token = tokens.get(token_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("admin/token_revoke.html", form=form, token=token,
@@ -81,12 +80,12 @@ def rotated_name(old: str) -> str:
     return base[: tokens.MAX_NAME - len(suffix)] + suffix
 
 
-def _issue(form: TokenForm, rotated_from: ApiToken | None):
+def _issue(form: TokenForm, rotated_from):
     """Issue the token and answer with its secret; None (errors on the form) on failure."""
     try:
         token, secret = tokens.issue(form.name.data, form.days.data, actor())
-    except SCIMError as error:
-        form.name.errors = [error.detail[:1].upper() + error.detail[1:] + "."]
+    except ServiceError as error:
+        show_error(form, error, "name")
         return None
     html = render_template("admin/token_created.html", token=token, secret=secret,
                            rotated_from=rotated_from, tenant_url=base_url())

@@ -22,10 +22,9 @@ from markupsafe import Markup
 
 from blueprints import trail
 from blueprints.access import reader_required
-from models import db
 from security import row_id
+from services import audit
 from services import settings
-from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
 from services.audit import requestlog
@@ -52,7 +51,7 @@ def index():
     page = audit_query.requests(f, *_cursor())
     trail.viewed("audit", "requests")
     return render_template("audit/index.html", f=f, errors=errors, page=page,
-                           chains=audit_chain.status(db.session), choices=_choices())
+                           chains=audit.chain_status(), choices=_choices())
 
 
 @bp.get("/changes")
@@ -96,7 +95,7 @@ def charts():
 @bp.get("/chain")
 def chain():
     trail.viewed("audit", "tamper evidence")
-    return render_template("audit/chain.html", chains=audit_chain.status(db.session))
+    return render_template("audit/chain.html", chains=audit.chain_status())
 
 
 @bp.get("/export.<fmt>")

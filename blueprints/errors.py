@@ -14,7 +14,8 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
-from models import db
+from services import errors as service_errors
+from services import tx
 from services.context import set_request_id
 from services.context import start_notes
 
@@ -41,7 +42,7 @@ def register(app) -> None:
     def end_session(_error=None):
         # End the request's transaction even when an outer app context lives on (tests,
         # CLI), so a later read does not see a stale snapshot.
-        db.session.remove()
+        tx.end()
         # Such an outer context also keeps `g`: forget this request's id, error and resource.
         for key in PER_REQUEST:
             g.pop(key, None)
@@ -52,7 +53,7 @@ def register(app) -> None:
             from blueprints import scim
 
             response.headers["X-Request-Id"] = g.get("request_id", "")
-            scim._log(response)
+            scim.log_request(response)
         return response
 
     @app.errorhandler(HTTPException)
@@ -65,9 +66,14 @@ def register(app) -> None:
             return _forbidden()
         return _page(error.code or 500, error.name, error.description)
 
+    @app.errorhandler(service_errors.NotFound)
+    def not_found(error: service_errors.NotFound):
+        # Outside /scim/ (which maps service errors itself): an admin page for a gone row.
+        return _page(404, "Not Found", error.detail)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        db.session.rollback()
+        tx.discard()
         log.exception("unhandled error in %s %s", request.method, request.path)
         if _is_scim():
             from blueprints import scim

@@ -221,3 +221,17 @@ class MappingImportForm(FlaskForm):
 
     file = FileField("JSON file")
     text = TextAreaField("Or paste the JSON", validators=[Length(max=512 * 1024)])
+
+
+def show_error(form, error, field: str | None = None) -> None:
+    """Put a service's refusal (services/errors.py) on the form, as a sentence.
+
+    On `field`, else on the field the error names when the form has it, else above the form.
+    """
+    detail = error.detail
+    message = detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
+    target = getattr(form, field or getattr(error, "field", None) or "", None)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+    else:
+        form.form_errors.append(message)

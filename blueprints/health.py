@@ -1,9 +1,8 @@
 """Liveness and readiness probes, without authentication."""
 
 from flask import Blueprint
-from sqlalchemy import text
 
-from models import db
+from services import tx
 
 bp = Blueprint("health", __name__)
 
@@ -21,11 +20,6 @@ def readyz():
 
 
 def _database_check():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
+    if not tx.ping():
         return {"status": "unavailable", "database": "unreachable"}, 503
-    finally:
-        db.session.rollback()
     return {"status": "ok", "database": "ok"}

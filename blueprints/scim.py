@@ -25,7 +25,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import limiter
-from models import utcnow
 from scim import params
 from scim.cursor import Signer
 from scim.discovery import list_response
@@ -37,10 +36,12 @@ from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
 from scim.project import split
+from services import errors
 from services import tokens
 from services.actor import Actor
 from services.audit import bodies
 from services.audit import requestlog
+from services.clock import utcnow
 from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"
@@ -185,7 +186,7 @@ def finish(response):
         response.headers.pop("Content-Type", None)  # no content, so no content type
     if response.mimetype == "application/json":
         response.mimetype = SCIM_JSON
-    _log(response)
+    log_request(response)
     return response
 
 
@@ -193,6 +194,11 @@ def finish(response):
 def scim_error(error: SCIMError):
     g.error = error.detail or error.__class__.__name__
     return error_response(error)
+
+
+@bp.errorhandler(errors.ServiceError)
+def service_error(error: errors.ServiceError):
+    return scim_error(errors.to_scim(error))
 
 
 @bp.errorhandler(HTTPException)
@@ -218,7 +224,7 @@ def database_unavailable(error):
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(error: RateLimitExceeded):
-    """429 with Retry-After in seconds, which Entra honours (entra-scim.md §13)."""
+    """429 with Retry-After in seconds (RFC 6585 §4)."""
     g.setdefault("request_id", str(uuid.uuid4()))  # the limiter runs before the id is set
     retry_after = _retry_after()
     detail = f"Too many requests ({error.description}); retry after {retry_after} seconds"
@@ -375,7 +381,8 @@ def mark(resource_type: str, resource_id: str | None = None) -> None:
     g.resource_id = resource_id
 
 
-def _log(response) -> None:
+def log_request(response) -> None:
+    """Add the request's row to the request log (time, token, method, path, status, ...)."""
     token = g.get("token")
     # A refused token (expired, revoked) is named on its 401 row, but never touched.
     named = token or getattr(request.environ.get("rollcall.auth"), "token", None)

@@ -1,8 +1,9 @@
 """SCIM /Groups routes (RFC 7644 §3): HTTP in, one service call, HTTP out.
 
-PATCH answers 204 No Content, as Entra expects (entra-scim.md §10: a body listing every
-member "isn't advisable"). A PATCH that asks for a projection with `attributes` or
-`excludedAttributes` gets 200 with the resource instead (RFC 7644 §3.5.2).
+PATCH answers 204 No Content, as Entra expects (Microsoft's "Tutorial: Develop and plan
+provisioning for a SCIM endpoint in Microsoft Entra ID", Update Group [Add Members]).
+A PATCH that asks for a projection with `attributes` or `excludedAttributes` gets 200
+with the resource instead (RFC 7644 §3.5.2).
 """
 
 from flask import current_app

@@ -34,7 +34,9 @@ def create_user():
     mark("User")
     user, created = users.create(json_body(), g.actor)
     mark("User", user.id)
-    return _user_response(user, 201, location=True)
+    # A POST linked to an existing user updated it: 200, as in /Bulk (RFC 7644 §3.3
+    # keeps 201 for a resource the request created).
+    return _user_response(user, 201 if created else 200, location=True)
 
 
 @bp.get("/Users/<user_id>")

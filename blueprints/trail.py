@@ -14,6 +14,7 @@ from flask import session
 
 from blueprints.admin import actor
 from services import audit
+from services.audit import Target
 
 VIEW_EVERY = 60.0
 # Cursors and page numbers move within one filter: they do not make a new view.
@@ -43,5 +44,5 @@ def exported(area: str, what: str) -> None:
 
 
 def _record(action: str, area: str, what: str, resource_id, args: dict) -> None:
-    audit.log_event(actor(), action, RESOURCE_TYPES[area], resource_id, what,
+    audit.log_event(actor(), action, Target(RESOURCE_TYPES[area], resource_id, what),
                     {"page": [None, what], "filter": [None, args or None]})

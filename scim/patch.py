@@ -1,8 +1,10 @@
 """SCIM PATCH (RFC 7644 §3.5.2) on the canonical resource dict, with every Entra ID shape.
 
 operations() validates a PatchOp body; apply() runs the operations on a deep copy of the
-resource, all or nothing, and returns the validated result. Entra quirks handled here are
-catalogued in /work/shared/reference/entra-scim.md §7 (P1–P15), §8 (manager), §10 (groups).
+resource, all or nothing, and returns the validated result. The Entra shapes handled here
+are those of Microsoft's "Known issues and resolutions with SCIM 2.0 protocol compliance of
+the Microsoft Entra user provisioning service" and "Tutorial: Develop and plan provisioning
+for a SCIM endpoint in Microsoft Entra ID"; tests/api/test_entra_users.py replays them.
 """
 
 import copy
@@ -307,7 +309,8 @@ class _Patch:
             container.pop(attribute.name)
             return
         # Entra legacy: {"op":"Remove","path":"members","value":[{"value":"id"}]} removes
-        # only the listed values, never the whole attribute (entra-scim.md §10).
+        # only the listed values, never the whole attribute (Microsoft's SCIM tutorial for
+        # Entra ID, Update Group [Remove Members]).
         doomed = [identity(attribute, v) for v in self.coerce(attribute, value, raw) or []]
         kept = [e for e in container[attribute.name] if identity(attribute, e) not in doomed]
         put(container, attribute.name, kept)

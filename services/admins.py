@@ -29,6 +29,7 @@ from models.admin import ROLES
 from services import audit
 from services import tx
 from services.actor import Actor
+from services.audit import Target
 
 MIN_PASSWORD = 12
 # Longer inputs only make hashing slower, never safer.
@@ -104,8 +105,8 @@ def create(username: str, password: str, role: str, actor: Actor,
                              must_change_password=must_change)
             session.add(user)
             session.flush()
-            audit.record(session, actor, "admin.create", "AdminUser", str(user.id), username,
-                         {"role": [None, role]})
+            audit.record(session, actor, "admin.create",
+                         Target("AdminUser", str(user.id), username), {"role": [None, role]})
     except IntegrityError as error:  # a concurrent create of the same name
         raise AdminError(f"an account named {username!r} exists already") from error
     return user
@@ -154,8 +155,9 @@ def change_password(user_id: int, current: str, new: str, keep_session: str | No
         user.password_hash = _hasher.hash(new)
         user.must_change_password = False
         ended = _end_sessions(session, user.id, keep_session)
-        audit.record(session, actor_for(user), "admin.password_change", "AdminUser",
-                     str(user.id), user.username, {"sessionsEnded": [None, ended]})
+        audit.record(session, actor_for(user), "admin.password_change",
+                     _target(user),
+                     {"sessionsEnded": [None, ended]})
     return user
 
 
@@ -173,8 +175,9 @@ def set_password(username: str, password: str, actor: Actor) -> AdminUser:
         user.must_change_password = False
         user.failed_logins = 0
         ended = _end_sessions(session, user.id)
-        audit.record(session, actor, "admin.password_reset", "AdminUser", str(user.id),
-                     user.username, {"sessionsEnded": [None, ended]})
+        audit.record(session, actor, "admin.password_reset",
+                     _target(user),
+                     {"sessionsEnded": [None, ended]})
     return user
 
 
@@ -201,8 +204,7 @@ def _signed_in(session, user: AdminUser, password: str, attempt: Attempt) -> Non
         changes["failedSinceLastSignIn"] = [user.failed_logins, 0]
     user.failed_logins = 0
     user.last_login_at = utcnow()
-    audit.record(session, actor_for(user), "admin.sign_in", "AdminUser", str(user.id),
-                 user.username, changes)
+    audit.record(session, actor_for(user), "admin.sign_in", _target(user), changes)
 
 
 def _failed(session, user: AdminUser | None, attempt: Attempt) -> None:
@@ -212,8 +214,9 @@ def _failed(session, user: AdminUser | None, attempt: Attempt) -> None:
     if user is not None:
         user.failed_logins = (user.failed_logins or 0) + 1
         user.last_failed_login_at = utcnow()
-    audit.record(session, actor, "admin.sign_in_failed", "AdminUser",
-                 str(user.id) if user else None, name, {"address": [None, attempt.address]})
+    audit.record(session, actor, "admin.sign_in_failed",
+                 Target("AdminUser", str(user.id) if user else None, name),
+                 {"address": [None, attempt.address]})
 
 
 def open_session(user_id: int, lifetime_seconds: int) -> str:
@@ -256,8 +259,9 @@ def sign_out_everywhere(user_id: int, actor: Actor, keep_session: str | None = N
     with tx.write() as session:
         user = _required(session, user_id)
         ended = _end_sessions(session, user.id, keep_session)
-        audit.record(session, actor, "admin.sign_out_everywhere", "AdminUser", str(user.id),
-                     user.username, {"sessionsEnded": [None, ended]})
+        audit.record(session, actor, "admin.sign_out_everywhere",
+                     _target(user),
+                     {"sessionsEnded": [None, ended]})
     return ended
 
 
@@ -284,7 +288,7 @@ def set_disabled(user_id: int, disabled: bool, actor: Actor) -> AdminUser:
         else:
             user.disabled_at = None
         action = "admin.disable" if disabled else "admin.enable"
-        audit.record(session, actor, action, "AdminUser", str(user.id), user.username,
+        audit.record(session, actor, action, _target(user),
                      {"disabled": [not disabled, disabled]})
     return user
 
@@ -299,7 +303,7 @@ def remove(user_id: int, actor: Actor) -> str:
         _keep_an_admin(session, user, "delete")
         name = user.username
         _end_sessions(session, user.id)
-        audit.record(session, actor, "admin.delete", "AdminUser", str(user.id), name,
+        audit.record(session, actor, "admin.delete", Target("AdminUser", str(user.id), name),
                      {"role": [user.role, None]})
         session.delete(user)
     return name
@@ -336,3 +340,7 @@ def _end_sessions(session, user_id: int, keep: str | None = None) -> int:
 
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _target(user: AdminUser) -> Target:
+    return Target("AdminUser", str(user.id), user.username)

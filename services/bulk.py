@@ -17,6 +17,7 @@ from scim.errors import InvalidValue
 from scim.errors import PayloadTooLarge
 from scim.errors import SCIMError
 from scim.resource import clip
+from services import errors
 from services import groups
 from services import users
 from services.context import current_request_id
@@ -235,8 +236,8 @@ class _Run:
         try:
             path = _substitute(op.path, self.created)
             return self.dispatch(op, path, _substitute(op.data, self.created)), None
-        except SCIMError as error:
-            return None, error
+        except (SCIMError, errors.ServiceError) as error:
+            return None, errors.to_scim(error)
         except Exception:  # an operation's bug must not hide what the others did
             log.exception("bulk operation %d (%s %s) failed", op.index, op.method, op.path)
             return None, SCIMError("an internal error occurred; it has been logged", status=500)

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from scim.errors import InvalidValue
+from services import errors
 
 # Column names as a SCIM client knows them; other columns are named table.column.
 LABELS = {
@@ -33,7 +33,7 @@ def check_flush(session, _context, _instances) -> None:
 
 
 def check_row(row) -> None:
-    """:raise InvalidValue: naming the attribute whose value does not fit."""
+    """:raise errors.Invalid: naming the attribute whose value does not fit."""
     model = type(row)
     check_values(model, {key: getattr(row, key, None) for key, _ in _limits(model)})
 
@@ -41,13 +41,13 @@ def check_row(row) -> None:
 def check_values(model, values: dict) -> None:
     """check_row for a row given as a dict, as Core INSERTs and UPDATEs send it.
 
-    :raise InvalidValue: for the first column whose value does not fit.
+    :raise errors.Invalid: for the first column whose value does not fit.
     """
     for key, length in _limits(model):
         value = values.get(key)
         if isinstance(value, str) and len(value) > length:
-            raise InvalidValue(f"{_label(model.__table__.name, key, values)}: value longer "
-                               f"than {length} characters")
+            label = _label(model.__table__.name, key, values)
+            raise errors.Invalid(f"{label}: value longer than {length} characters", label)
 
 
 @cache

@@ -3,7 +3,6 @@
 import re
 import time
 
-from flask import current_app
 from sqlalchemy import select
 
 from models import CustomField
@@ -12,7 +11,10 @@ from scim import schema
 from scim.errors import InvalidValue
 from scim.errors import Uniqueness
 from services import audit
+from services import caches
+from services import config
 from services import tx
+from services.audit import Target
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 TYPES = ("string", "boolean", "integer", "decimal", "dateTime", "reference")
@@ -37,12 +39,13 @@ def active() -> list[CustomField]:
     return _cache["fields"]
 
 
+@caches.register
 def invalidate() -> None:
     _cache["fields"] = None
 
 
 def urn() -> str:
-    return current_app.config["CUSTOM_SCHEMA_URN"]
+    return config.get("CUSTOM_SCHEMA_URN")
 
 
 def user_type() -> schema.ResourceType:
@@ -71,7 +74,7 @@ def define(name: str, type_: str, multi_valued: bool, description: str, actor) -
         field = CustomField(name=name, type=type_, multi_valued=multi_valued,
                             description=description or "")
         session.add(field)
-        audit.record(session, actor, "custom_field.declare", "CustomField", name, name,
+        audit.record(session, actor, "custom_field.declare", Target("CustomField", name, name),
                      {"type": [None, type_], "multiValued": [None, multi_valued],
                       "description": [None, description or ""]})
     invalidate()
@@ -84,7 +87,7 @@ def describe(name: str, description: str, actor) -> CustomField:
         field = _get(session, name)
         before = field.description
         field.description = description or ""
-        audit.record(session, actor, "custom_field.describe", "CustomField", name, name,
+        audit.record(session, actor, "custom_field.describe", Target("CustomField", name, name),
                      {"description": [before, field.description]})
     invalidate()
     return field
@@ -96,7 +99,8 @@ def retire(name: str, actor) -> CustomField:
         field = _get(session, name)
         if field.retired_at is None:
             field.retired_at = utcnow()
-            audit.record(session, actor, "custom_field.retire", "CustomField", name, name, None)
+            audit.record(session, actor, "custom_field.retire", Target("CustomField", name, name),
+                         None)
     invalidate()
     return field
 

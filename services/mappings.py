@@ -28,10 +28,12 @@ from scim import resource
 from scim.errors import SCIMError
 from services import audit
 from services import custom_fields
+from services import errors
 from services import rules
 from services import settings
 from services import tx
 from services import users
+from services.audit import Target
 from services.users import rules as provisioning
 
 SETTING = "entra_mapping"
@@ -132,7 +134,8 @@ def _rules_block(data: dict) -> Verdict | None:
     try:
         provisioning.require_email(data)
         provisioning.check_email_unique(db.session, data, None)
-    except SCIMError as error:
+    except errors.ServiceError as refused:
+        error = errors.to_scim(refused)
         return Verdict("blocked", error.detail, _RULE_FIX.get(type(error).__name__, ""),
                        error.status)
     return None
@@ -298,8 +301,9 @@ def save(rows: list[Row], actor) -> None:
         current = session.get(Setting, SETTING)
         before = current.value["mappings"] if current is not None and current.value else None
         session.merge(Setting(key=SETTING, value=value))
-        audit.record(session, actor, "mapping.save", "Settings", SETTING,
-                     "Entra attribute mapping", {"mappings": [before, value["mappings"]]})
+        audit.record(session, actor, "mapping.save",
+                     Target("Settings", SETTING, "Entra attribute mapping"),
+                     {"mappings": [before, value["mappings"]]})
 
 
 def check_directory(rows: list[Row], limit: int = MAX_CHECKED) -> Census:
@@ -339,7 +343,7 @@ def _count_post(census: Census, post: dict, rtype) -> None:
         return
     try:
         provisioning.require_email(data)
-    except SCIMError as error:
+    except errors.ServiceError as error:
         census.blocked[error.detail] += 1
 
 

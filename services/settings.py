@@ -6,6 +6,8 @@ from sqlalchemy import select
 
 from models import Setting
 from models import db
+from services import caches
+from services import config
 
 DEFAULTS = {
     # What happens to a value for an attribute that is not in the schema: "ignore" or "reject".
@@ -42,11 +44,10 @@ def get(key: str):
 
 def max_value_length() -> int:
     """The longest string value accepted (config SCIM_MAX_VALUE_LENGTH, not an admin setting)."""
-    from flask import current_app
-
-    return current_app.config.get("SCIM_MAX_VALUE_LENGTH", 4096)
+    return config.get("SCIM_MAX_VALUE_LENGTH")
 
 
+@caches.register
 def invalidate() -> None:
     _cache["values"] = None
 

@@ -21,11 +21,12 @@ from sqlalchemy import update
 from models import ApiToken
 from models import db
 from models import utcnow
-from scim.errors import InvalidValue
 from scim.errors import Unauthorized
-from scim.errors import Uniqueness
 from services import audit
+from services import caches
+from services import errors
 from services import tx
+from services.audit import Target
 
 SECRET_PREFIX = "rcscim_"
 DEFAULT_DAYS = 90
@@ -61,24 +62,24 @@ class Refused(Unauthorized):
 def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is never available again.
 
-    :raise InvalidValue: for an empty name or an expiry outside 1..3650 days.
-    :raise Uniqueness: when a token of that name exists.
+    :raise errors.Invalid: for an empty name or an expiry outside 1..3650 days.
+    :raise errors.Conflict: when a token of that name exists.
     """
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidValue(f"a token needs a name of 1 to {MAX_NAME} characters")
+        raise errors.Invalid(f"a token needs a name of 1 to {MAX_NAME} characters", "name")
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise InvalidValue(f"expiry must be between 1 and {MAX_DAYS} days")
+        raise errors.Invalid(f"expiry must be between 1 and {MAX_DAYS} days", "days")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with tx.write() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
-            raise Uniqueness(f"a token named {name!r} exists already")
+            raise errors.Conflict(f"a token named {name!r} exists already", "name")
         now = utcnow()
         token = ApiToken(name=name, prefix=secret[: len(SECRET_PREFIX) + 6],
                          token_hash=_hash(secret), created_by=actor.label, created_at=now,
                          expires_at=now + timedelta(days=days))
         session.add(token)
-        audit.record(session, actor, "token.issue", "Token", name, name,
+        audit.record(session, actor, "token.issue", Target("Token", name, name),
                      {"prefix": [None, token.prefix],
                       "expires": [None, token.expires_at.isoformat()]})
     return token, secret
@@ -87,17 +88,25 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
 def revoke(name: str, actor) -> ApiToken:
     """Revoke a token by name; revoking twice is harmless.
 
-    :raise InvalidValue: (404) when no token has that name.
+    :raise errors.NotFound: when no token has that name.
     """
     with tx.write() as session:
         token = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
         if token is None:
-            raise InvalidValue(f"no token named {name!r}", status=404)
+            raise errors.NotFound(f"no token named {name!r}")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            audit.record(session, actor, "token.revoke", "Token", name, name,
+            audit.record(session, actor, "token.revoke", Target("Token", name, name),
                          {"status": ["active", "revoked"]})
     forget_cached()
+    return token
+
+
+def get(token_id: int) -> ApiToken:
+    """:raise errors.NotFound: when no token has this id."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise errors.NotFound(f"no token with id {token_id}")
     return token
 
 
@@ -152,6 +161,7 @@ def _look_up(digest: str) -> tuple[TokenInfo, datetime]:
     return TokenInfo(row.id, row.name, row.prefix), row.expires_at
 
 
+@caches.register
 def forget_cached() -> None:
     """Drop this process's remembered tokens (after a revocation, and between tests)."""
     _valid.clear()
@@ -177,6 +187,7 @@ def touch(session, token_ids_at: dict[int, datetime]) -> None:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
 
 
+@caches.register
 def reset_touch_cache() -> None:
     with _touch_lock:
         _touched.clear()

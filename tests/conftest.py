@@ -13,8 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from models import db
-from services import custom_fields
-from services import settings
+from services import caches
 from services import tokens
 from services.actor import Actor
 from services.audit import requestlog
@@ -57,10 +56,7 @@ def make_app(tmp_path, **overrides):
 
 
 def reset_caches():
-    settings.invalidate()
-    custom_fields.invalidate()
-    tokens.reset_touch_cache()
-    tokens.forget_cached()
+    caches.clear()
 
 
 @pytest.fixture

@@ -35,15 +35,24 @@ def test_secret_key_is_generated_once_into_instance(monkeypatch, tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def _imports(package: str) -> set[str]:
-    names = set()
-    for path in (ROOT / package).glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names |= {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
-    return names
+def _modules(package: str) -> list[tuple[pathlib.Path, ast.Module]]:
+    """Every module of a package, subpackages included."""
+    return [(path, ast.parse(path.read_text())) for path in sorted((ROOT / package).rglob("*.py"))]
+
+
+def _imported(tree: ast.Module) -> list[tuple[str, list[str]]]:
+    """(module, names imported from it) of each absolute import."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.module, [alias.name for alias in node.names]))
+    return out
+
+
+def _top_level(module: str) -> str:
+    return module.split(".")[0]
 
 
 @pytest.mark.parametrize(("package", "forbidden"), [
@@ -51,7 +60,53 @@ def _imports(package: str) -> set[str]:
     ("mappings", {"flask", "models", "services", "blueprints", "scim"}),
     ("models", {"services", "blueprints"}),
     ("services", {"blueprints"}),
+    ("blueprints", {"models"}),
 ])
 def test_layer_rule(package, forbidden):
     """Protocol code knows no web framework or storage; lower layers never import higher."""
-    assert not _imports(package) & forbidden
+    found = {f"{path.relative_to(ROOT)}: {module}" for path, tree in _modules(package)
+             for module, _ in _imported(tree) if _top_level(module) in forbidden}
+    assert found == set()
+
+
+@pytest.mark.parametrize("package", ["scim", "services"])
+def test_no_web_framework_below_the_blueprints(package):
+    """Services get their configuration from services/config.py, not from Flask."""
+    found = {f"{path.relative_to(ROOT)}: {module}" for path, tree in _modules(package)
+             for module, _ in _imported(tree)
+             if _top_level(module).startswith(("flask", "werkzeug"))}
+    assert found == set()
+
+
+def test_blueprints_reach_the_database_only_through_services():
+    found = {str(path.relative_to(ROOT)) for path, tree in _modules("blueprints")
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr == "session"
+             and isinstance(node.value, ast.Name) and node.value.id == "db"}
+    assert found == set()
+
+
+def test_blueprints_use_no_private_name_of_another_blueprint():
+    found = set()
+    for path, tree in _modules("blueprints"):
+        modules = {alias.asname or alias.name for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and node.module == "blueprints"
+                   for alias in node.names}
+        for module, names in _imported(tree):
+            if module.startswith("blueprints.") and module != f"blueprints.{path.stem}":
+                found |= {f"{path.name}: {module}.{n}" for n in names if n.startswith("_")}
+        found |= {f"{path.name}: {node.value.id}.{node.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                  and not node.attr.startswith("__")
+                  and isinstance(node.value, ast.Name) and node.value.id in modules}
+    assert found == set()
+
+
+def test_the_cache_hook_empties_every_registered_cache(app):
+    from services import caches
+    from services import settings
+
+    settings.all_settings()
+    assert settings._cache["values"] is not None
+    caches.clear()
+    assert settings._cache["values"] is None

@@ -1,10 +1,14 @@
 """Change records: who changed what, written in the same transaction as the change."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import insert
 
 from models import ChangeRecord
+from models import db
 from models import utcnow
 from services import tx
+from services.audit import chain
 from services.audit.chain import content_hash
 from services.context import current_request_id
 
@@ -12,10 +16,18 @@ REDACTED = "[redacted]"
 SECRET_KEYS = {"password", "secret", "token", "token_hash", "password_hash"}
 
 
-def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
-           resource_name: str | None, changes: dict | None) -> ChangeRecord:
+@dataclass(frozen=True)
+class Target:
+    """What a change record is about: its type ("User", "Group", ...), id and name."""
+
+    type: str | None
+    id: str | None = None
+    name: str | None = None
+
+
+def record(session, actor, action: str, target: Target, changes: dict | None) -> ChangeRecord:
     """Add a change record to the caller's transaction, hashed for the audit chain."""
-    row = ChangeRecord(**entry(actor, action, resource_type, resource_id, resource_name, changes))
+    row = ChangeRecord(**entry(actor, action, target, changes))
     session.add(row)
     return row
 
@@ -26,8 +38,7 @@ def record_many(session, entries: list[dict]) -> None:
         session.execute(insert(ChangeRecord.__table__), entries)
 
 
-def entry(actor, action: str, resource_type: str | None, resource_id: str | None,
-          resource_name: str | None, changes: dict | None) -> dict:
+def entry(actor, action: str, target: Target, changes: dict | None) -> dict:
     """The columns of a change record as `record` writes it, content hash included."""
     fields = {
         "at": utcnow(),
@@ -35,19 +46,23 @@ def entry(actor, action: str, resource_type: str | None, resource_id: str | None
         "actor_kind": actor.kind,
         "actor": actor.name,
         "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "resource_name": resource_name,
+        "resource_type": target.type,
+        "resource_id": target.id,
+        "resource_name": target.name,
         "changes": redact(changes) if changes else None,
     }
     return {**fields, "content_hash": content_hash("changes", fields)}
 
 
-def log_event(actor, action: str, resource_type: str | None = None, resource_id: str | None = None,
-              resource_name: str | None = None, changes: dict | None = None) -> None:
+def log_event(actor, action: str, target: Target, changes: dict | None = None) -> None:
     """Record an event that changes nothing else (e.g. an audit prune), in its own transaction."""
     with tx.write() as session:
-        record(session, actor, action, resource_type, resource_id, resource_name, changes)
+        record(session, actor, action, target, changes)
+
+
+def chain_status() -> list[dict]:
+    """Where each audit chain stands (services/audit/chain.py `status`)."""
+    return chain.status(db.session)
 
 
 def redact(changes: dict) -> dict:

@@ -36,6 +36,7 @@ from models import User
 from models import db
 from models import utcnow
 from scim.query import escape_like
+from services import caches
 
 PER_PAGE = 50
 STATUS_CLASSES = (2, 3, 4, 5)
@@ -341,6 +342,7 @@ class Hour:
 
 
 _charts: dict = {}
+caches.register(_charts.clear)
 
 
 def hourly(hours: int, now: datetime | None = None) -> list[Hour]:

@@ -1,7 +1,14 @@
 """Groups: the verbs of the SCIM Groups endpoint, each one transaction with its change record.
 
 `Group.data` holds the group without its members; members live in `group_members` and
-change through services.group_members in set-based SQL, never through the JSON document.
+change through services/groups/members.py in set-based SQL, never through the JSON document.
+
+One write path: POST, PUT, PATCH (and /Bulk, which calls these verbs) write the group row
+with `_write` and its members with members.py, then add the change record, in one
+transaction. The cross-row rules are decided inside it: displayName uniqueness by the
+unique index on lower(display_name) (a concurrent duplicate is a 409 at the flush), and
+member references under FOR KEY SHARE on the rows named (members.py `_existing`), so a
+user or group deleted meanwhile either waits for the membership or is reported missing.
 """
 
 import uuid
@@ -18,12 +25,12 @@ from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
 from scim import resource
-from scim.errors import NotFound
-from scim.errors import Uniqueness
 from scim.schema import GROUP_TYPE
 from services import audit
+from services import errors
 from services import settings
 from services import tx
+from services.audit import Target
 from services.context import note
 from services.groups import members as group_members
 from services.groups import reads as memberships
@@ -33,10 +40,10 @@ from services.resources.preconditions import check_if_match
 
 
 def get(group_id: str) -> Group:
-    """:raise NotFound: when no group has this id."""
+    """:raise errors.NotFound: when no group has this id."""
     group = db.session.get(Group, group_id)
     if group is None:
-        raise NotFound(f"Group {group_id} not found")
+        raise errors.NotFound(f"Group {group_id} not found")
     return group
 
 
@@ -71,8 +78,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
 def create(body: dict, actor) -> Group:
     """POST: create a group with its members (RFC 7644 §3.3).
 
-    :raise Uniqueness: when the displayName is taken, compared case-insensitively.
-    :raise InvalidValue: naming member ids that are no user or group; nothing is created.
+    :raise errors.Conflict: when the displayName is taken, compared case-insensitively.
+    :raise errors.Invalid: naming member ids that are no user or group; nothing is created.
     """
     data, values = _load(body)
     with tx.write() as session:
@@ -80,7 +87,7 @@ def create(body: dict, actor) -> Group:
         group = Group(id=str(uuid.uuid4()), data={}, version=0)
         _write(session, group, data)
         added = group_members.add(session, group.id, named)
-        audit.record(session, actor, "group.create", "Group", group.id, group.display_name,
+        audit.record(session, actor, "group.create", _target(group),
                      {**audit.diff({}, data), **group_members.Delta(added=added).changes()})
         tx.keep_loaded(session, group)
     return group
@@ -99,8 +106,7 @@ def replace(group_id: str, body: dict, actor, if_match: str | None = None) -> Gr
         changes = {**audit.diff(group.data, data), **group_members.Delta(added, removed).changes()}
         if changes:
             _write(session, group, data)
-            audit.record(session, actor, "group.replace", "Group", group.id,
-                         group.display_name, changes)
+            audit.record(session, actor, "group.replace", _target(group), changes)
         tx.keep_loaded(session, group)
     return group
 
@@ -109,7 +115,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
     """PATCH: apply a PatchOp all or nothing (RFC 7644 §3.5.2), members in set-based SQL.
 
     Costs in proportion to the members the operations name, not to the group's size.
-    :raise InvalidValue: naming member ids that are no user or group; nothing changes.
+    :raise errors.Invalid: naming member ids that are no user or group; nothing changes.
     """
     unknown = settings.get("unknown_attributes")
     member_ops, other_ops = group_members.split(scim_patch.operations(body), unknown)
@@ -122,8 +128,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
         changes = {**audit.diff(group.data, after), **delta.changes()}
         if changes:
             _write(session, group, after)
-            audit.record(session, actor, "group.patch", "Group", group.id, group.display_name,
-                         changes)
+            audit.record(session, actor, "group.patch", _target(group), changes)
         tx.keep_loaded(session, group)
     return group
 
@@ -132,9 +137,13 @@ def delete(group_id: str, actor, if_match: str | None = None) -> None:
     """DELETE (RFC 7644 §3.6): the database cascades the memberships; member users stay."""
     with tx.write() as session:
         group = _locked(session, group_id, if_match)
-        audit.record(session, actor, "group.delete", "Group", group.id, group.display_name,
+        audit.record(session, actor, "group.delete", _target(group),
                      audit.diff(group.data, {}))
         session.delete(group)
+
+
+def _target(group: Group) -> Target:
+    return Target("Group", group.id, group.display_name)
 
 
 def etag(group: Group) -> str:
@@ -182,15 +191,21 @@ def _write(session, group: Group, data: dict) -> None:
         # Flushed now so a concurrent duplicate surfaces as 409, not as a 500 at commit.
         session.flush()
     except IntegrityError as error:
-        raise Uniqueness(f"displayName {data['displayName']!r} is already in use") from error
+        raise errors.Conflict(f"displayName {data['displayName']!r} is already in use",
+                              "displayName") from error
 
 
 def _check_unique(session, name: str, group_id: str) -> None:
-    """Entra matches groups by displayName, so it is unique (entra-scim.md §10)."""
+    """Entra matches groups by displayName, so it is unique.
+
+    Microsoft's "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft
+    Entra ID" (Get Group by displayName); the unique index on lower(display_name) decides
+    between concurrent writers.
+    """
     stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
                                   Group.id != group_id)
     if session.execute(stmt).first() is not None:
-        raise Uniqueness(f"displayName {name!r} is already in use")
+        raise errors.Conflict(f"displayName {name!r} is already in use", "displayName")
 
 
 def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:

@@ -23,12 +23,12 @@ from models import db
 from scim import query
 from scim import resource
 from scim.errors import InvalidPath
-from scim.errors import InvalidValue
 from scim.filter import Compare
 from scim.filter import Or
 from scim.resource import clip
 from scim.schema import GROUP
 from scim.schema import MEMBERS
+from services import errors
 from services.groups import reads as memberships
 
 # A change record lists at most this many member ids per direction, then a count.
@@ -76,7 +76,7 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     """Sort member values into users and groups: one SELECT per kind (RFC 7643 §4.2).
 
     An id without a type is looked up among users, then among groups.
-    :raise InvalidValue: naming the ids that are no visible user or group, or the group itself.
+    :raise errors.Invalid: naming the ids that are no visible user or group, or the group itself.
     """
     wanted, displays = {}, {}
     for entry in entries:
@@ -90,14 +90,16 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     missing = [i for i in wanted if i not in users and i not in groups]
     if missing:
         shown = ", ".join(repr(clip(i, 64)) for i in missing[:10])
-        raise InvalidValue(f"members: no user or group with id {shown}")
+        raise errors.Invalid(f"members: no user or group with id {shown}", "members")
     if group_id is not None and group_id in groups:
-        raise InvalidValue("members: a group cannot be a member of itself")
+        raise errors.Invalid("members: a group cannot be a member of itself", "members")
     return Named([i for i in wanted if i in users], [i for i in wanted if i in groups], displays)
 
 
 def _existing(session, column, ids: list[str], *conditions) -> set[str]:
     """The ids that exist; on PostgreSQL they stay locked FOR KEY SHARE until commit.
+
+    The membership-reference rule: a member must exist when the membership commits.
 
     That is the lock the membership rows' foreign keys take anyway: taken here, a user
     deleted meanwhile waits for this transaction instead of failing its INSERT.
@@ -254,13 +256,18 @@ def _member_op(op, unknown: str) -> MemberOp:
         return MemberOp("match", [], path.filter)
     if op.op == "remove" and op.value is None:
         return MemberOp("clear", [])  # RFC 7644 §3.5.2.2: remove the whole attribute
-    # Entra legacy: remove with path `members` and a value list removes only those (§10).
+    # Entra legacy: remove with path `members` and a value list removes only those
+    # (Microsoft's "Tutorial: Develop and plan provisioning for a SCIM endpoint in
+    # Microsoft Entra ID", Update Group [Remove Members]).
     verb = {"add": "add", "replace": "set", "remove": "remove"}[op.op]
     return MemberOp(verb, _values(op.value, op.raw_path, unknown))
 
 
 def _values(value, path: str, unknown: str) -> list[dict]:
-    """Member values in canonical form; Entra sends `"$ref": null` in them (§10)."""
+    """Member values in canonical form; Entra sends `"$ref": null` in them.
+
+    tests/api/test_groups.py replays such requests.
+    """
     return resource.coerce(MEMBERS, value, path, unknown=unknown) or []
 
 

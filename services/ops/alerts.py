@@ -17,10 +17,10 @@ from models import OpsAlert
 from models import db
 from services import tx
 from services.audit import chain as audit_chain
+from services.audit import requestlog
 from services.audit import verify as audit_verify
 from services.ops import board as board_service
 from services.ops import delivery
-from services.audit import requestlog
 from services.ops.config import OpsConfig
 
 EXPIRY_STEPS = (14, 7, 1)

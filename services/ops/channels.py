@@ -13,6 +13,7 @@ from models import db
 from models import utcnow
 from services import audit
 from services import tx
+from services.audit import Target
 
 KINDS = ("email", "webhook")
 SECURITY = ("starttls", "ssl", "none")
@@ -55,4 +56,4 @@ def save(kind: str, enabled: bool, config: dict, secret: str | None, actor) -> N
             row.secret = secret
             changes["secret"] = ["…", "changed"]  # never the value
         session.add(row)
-        audit.record(session, actor, f"alerts.{kind}", "Setting", kind, kind, changes)
+        audit.record(session, actor, f"alerts.{kind}", Target("Setting", kind, kind), changes)

@@ -28,8 +28,8 @@ from sqlalchemy import select
 from models import ApiToken
 from models import Group
 from models import db
-from services.ops import clients
 from services.audit import requestlog
+from services.ops import clients
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CACHE_SECONDS = 10.0

@@ -15,6 +15,7 @@ from models import db
 from models import utcnow
 from services import audit
 from services import tx
+from services.audit import Target
 from services.ops.channels import METRICS
 
 PREFIX = "rcmetrics_"
@@ -27,7 +28,7 @@ def generate(actor) -> str:
         row = session.get(OpsChannel, METRICS) or OpsChannel(kind=METRICS, config={})
         row.enabled, row.secret, row.updated_at = True, _hash(secret), utcnow()
         session.add(row)
-        audit.record(session, actor, "metrics.token", "Setting", METRICS, METRICS,
+        audit.record(session, actor, "metrics.token", Target("Setting", METRICS, METRICS),
                      {"token": [None, secret[: len(PREFIX) + 4] + "…"]})
     return secret
 

@@ -6,7 +6,6 @@ from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import case
@@ -20,8 +19,8 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from services import config
 from services.audit import query as audit_query
-from services.audit import requestlog
 from services.ops import config as ops_config
 from services.ops import tokens as ops_tokens
 
@@ -83,7 +82,7 @@ def flush_request_log() -> None:
     The rows commit on the writer's own connection. A read transaction this request began
     earlier (loading the signed-in admin) would keep SQLite's older WAL snapshot, so end it.
     """
-    requestlog.writer_for(current_app).flush()
+    config.request_log().flush()
     db.session.rollback()
 
 
@@ -96,7 +95,7 @@ def token_health(now: datetime) -> TokenHealth:
     valid = and_(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
     active, nearest = db.session.execute(
         select(func.count(), func.min(ApiToken.expires_at)).where(valid)).one()
-    truth = ops_tokens.truth(now, ops_config.from_mapping(current_app.config))
+    truth = ops_tokens.truth(now, ops_config.from_mapping(config.mapping()))
     return TokenHealth(active, nearest, truth.state, truth.warnings)
 
 
@@ -104,7 +103,7 @@ def token_in_use() -> str | None:
     """The valid token Entra used last (else any client's); never a revoked or expired one."""
     flush_request_log()
     now = utcnow()
-    truth = ops_tokens.truth(now, ops_config.from_mapping(current_app.config))
+    truth = ops_tokens.truth(now, ops_config.from_mapping(config.mapping()))
     ranked = sorted(truth.in_use, key=lambda v: ("Microsoft Entra" in v.families, v.last_used),
                     reverse=True)
     return ranked[0].name if ranked else None

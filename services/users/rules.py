@@ -2,38 +2,106 @@
 
 The rules follow what SaaS peers do: CybSafe's licence limit creates users deactivated,
 SAFE requires an email and matches on it, Kantega and CybSafe link a POST to an existing user.
+
+The seat limit and the work-email rule look at other rows, so two writers deciding at
+once could both pass. Each is decided inside the write transaction, under a lock that
+serialises the writers that could break it (`lock`): on SQLite the database's single
+writer lock (models/engine.py `writing`) already does, on PostgreSQL a transaction-level
+advisory lock per rule (per email address for the email rule) does.
 """
+
+import hashlib
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from models import User
 from models import UserValue
-from scim.errors import InvalidValue
-from scim.errors import Uniqueness
+from services import errors
 from services import settings
 from services.context import note
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_ACTIVE = select(func.count()).select_from(User).where(User.active.is_(True),
+                                                        User.hidden.is_(False))
 
-def admit(session, user: User, data: dict, was_active: bool) -> None:
-    """Seat limit: a user beyond it is kept, deactivated, and marked as waiting for a seat."""
-    limit = settings.get("seat_limit")
-    wants_active = data.get("active", True) is not False
-    user.seat_waiting = False
-    if not limit or not wants_active or was_active:
-        return
-    active = session.execute(
-        select(func.count()).select_from(User).where(User.active.is_(True), User.hidden.is_(False))
-    ).scalar()
-    if active >= limit:
-        data["active"] = False
-        user.seat_waiting = True
-        note(f"seat limit of {limit} reached: user kept deactivated, waiting for a seat")
+
+def lock(session, data: dict, was_active: bool) -> None:
+    """Take the locks under which this write's cross-row rules are decided.
+
+    Seat limit: only a write that would activate a user can exceed it, so only those
+    queue, on one lock; releasing a seat needs none. Work email under email matching:
+    writers of the same address queue on that address's lock, and the one that waits
+    then sees the other's committed rows (READ COMMITTED reads afresh per statement).
+    Locks are taken in this order (seats, then email), and after the row lock of the
+    user written, if any, so two writers cannot deadlock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the write transaction holds the one writer lock already
+    for key in lock_keys(data, was_active):
+        session.execute(_ADVISORY_LOCK, {"key": _key(key)})
+
+
+def lock_keys(data: dict, was_active: bool) -> list[str]:
+    """The names of the locks `lock` takes for this write, in the order it takes them."""
+    keys = []
+    if claims_seat(data, was_active):
+        keys.append("seats")
+    email = matching_email(data)
+    if email:
+        keys.append("email:" + email.lower())
+    return keys
+
+
+def lock_seats(session) -> None:
+    """The seat lock alone, for a run of creates (services/users/batch.py)."""
+    if settings.get("seat_limit") and session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADVISORY_LOCK, {"key": _key("seats")})
+
+
+def _key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for a name (the same in every worker)."""
+    digest = hashlib.sha256(f"rollcall:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def claims_seat(data: dict, was_active: bool) -> bool:
+    """Whether this write would take a seat under a limit."""
+    wants = data.get("active", True) is not False
+    return bool(settings.get("seat_limit")) and wants and not was_active
+
+
+class Seats:
+    """The seat limit: a user beyond it is kept, deactivated, and waits for a seat.
+
+    Counts the active users once; the writer adds each seat it grants (`active`), so a
+    run of creates decides as one create at a time would.
+    """
+
+    def __init__(self, session):
+        self.limit = settings.get("seat_limit")
+        self.active = session.execute(_ACTIVE).scalar() if self.limit else 0
+
+    def admit(self, data: dict, was_active: bool) -> bool:
+        """Decide `data`'s seat: sets active False when none is free; returns seat_waiting."""
+        if not self.limit or data.get("active", True) is False or was_active:
+            return False
+        if self.active >= self.limit:
+            data["active"] = False
+            note(f"seat limit of {self.limit} reached: user kept deactivated, waiting for a seat")
+            return True
+        return False
+
+
+def seat_free(session) -> bool:
+    """Re-check, under the seat lock, a seat that was granted before taking it."""
+    return session.execute(_ACTIVE).scalar() < settings.get("seat_limit")
 
 
 def require_email(data: dict) -> None:
     if settings.get("require_email") and not any(e.get("value") for e in data.get("emails", [])):
-        raise InvalidValue("an email address is required (provisioning rule)")
+        raise errors.Invalid("an email address is required (provisioning rule)", "emails")
 
 
 def find_existing(session, data: dict) -> User | None:
@@ -53,11 +121,19 @@ def find_existing(session, data: dict) -> User | None:
     return user
 
 
-def check_email_unique(session, data: dict, user_id: str | None) -> None:
-    """With email as the matching attribute, a work email belongs to one user."""
+def matching_email(data: dict) -> str | None:
+    """The work email that must be unique: only with email as the matching attribute."""
     if settings.get("matching_attribute") != "email":
-        return
-    email = work_email(data)
+        return None
+    return work_email(data)
+
+
+def check_email_unique(session, data: dict, user_id: str | None) -> None:
+    """With email as the matching attribute, a work email belongs to one user.
+
+    Decided for good only under `lock`; a check before it is an early answer.
+    """
+    email = matching_email(data)
     if not email:
         return
     stmt = select(UserValue.user_id).where(UserValue.attr == "emails",
@@ -65,7 +141,7 @@ def check_email_unique(session, data: dict, user_id: str | None) -> None:
     if user_id is not None:
         stmt = stmt.where(UserValue.user_id != user_id)
     if session.execute(stmt.limit(1)).first() is not None:
-        raise Uniqueness(f"email {email!r} is already in use")
+        raise errors.Conflict(f"email {email!r} is already in use", "emails")
 
 
 def work_email(data: dict) -> str | None:

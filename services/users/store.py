@@ -2,17 +2,15 @@
 
 import json
 
-from sqlalchemy import delete
-from sqlalchemy import insert
 from sqlalchemy import select
 
 from models import User
 from models import UserValue
 from scim import query
 from scim.errors import InvalidFilter
-from scim.errors import InvalidValue
 from scim.schema import ENTERPRISE
 from services import column_lengths
+from services import errors
 
 # (column attribute, SCIM path) pairs kept in sync with `data` for indexed filtering.
 CORE_COLUMNS = {
@@ -91,13 +89,13 @@ def row_key(urn: str | None, name: str) -> str:
     return name if urn is None else f"{urn}:{name}"
 
 
-def sync_values(session, user_id: str, before: dict, after: dict, rtype) -> None:
-    """Rewrite the child rows of each multi-valued attribute whose values changed.
+def value_changes(user_id: str, before: dict, after: dict, rtype) -> tuple[list, list]:
+    """(attributes whose child rows are replaced, the rows to insert) for a write.
 
-    Call it once the user row is flushed: the new rows go in one executemany INSERT
-    (the ORM would send one INSERT … RETURNING per row on SQLite, for ids nobody reads).
+    Only multi-valued attributes whose values changed are rewritten; the length of each
+    new row is checked here, as the flush would check an ORM row.
     """
-    rows = []
+    keys, rows = [], []
     for urn, name in multi_valued(rtype):
         old = _get(before, (urn, name) if urn else (name,)) or []
         new = _get(after, (urn, name) if urn else (name,)) or []
@@ -105,22 +103,11 @@ def sync_values(session, user_id: str, before: dict, after: dict, rtype) -> None
             continue
         key = row_key(urn, name)
         if old:
-            session.execute(delete(UserValue).where(UserValue.user_id == user_id,
-                                                    UserValue.attr == key))
+            keys.append(key)
         rows += _rows(user_id, key, new)
-    if rows:
-        for row in rows:  # what the before_flush check would do for ORM rows
-            column_lengths.check_values(UserValue, row)
-        session.execute(insert(UserValue.__table__), rows)
-
-
-def new_rows(user_id: str, data: dict, rtype) -> list[dict]:
-    """The child rows of a new user, as sync_values writes them for a create."""
-    rows = []
-    for urn, name in multi_valued(rtype):
-        entries = _get(data, (urn, name) if urn else (name,)) or []
-        rows += _rows(user_id, row_key(urn, name), entries)
-    return rows
+    for row in rows:
+        column_lengths.check_values(UserValue, row)
+    return keys, rows
 
 
 def _rows(user_id: str, key: str, entries: list) -> list[dict]:
@@ -137,26 +124,33 @@ def _rows(user_id: str, key: str, entries: list) -> list[dict]:
     return rows
 
 
-def check_manager(session, user_id: str, data: dict, known: set | None = None) -> None:
+def check_manager(session, user_id: str, data: dict, known: set | None = None,
+                  lock: bool = False) -> None:
     """A manager must be another existing user.
 
     `known`, when given, holds the ids already found to be users (see `existing`).
-    :raise InvalidValue: naming the id otherwise.
+    With `lock`, inside a write transaction, the manager row is read FOR KEY SHARE on
+    PostgreSQL: a DELETE of the manager (FOR UPDATE) then waits for this write to
+    commit and clears the reference it sees, or this read waits for the DELETE and finds
+    no manager. SQLite serialises writers anyway.
+    :raise errors.Invalid: naming the id otherwise.
     """
     manager = _get(data, (ENTERPRISE, "manager", "value"))
     if manager is None:
         return
     if manager == user_id:
-        raise InvalidValue("a user cannot be their own manager")
-    if manager not in (known if known is not None else existing(session, [manager])):
-        raise InvalidValue(f"manager {manager!r} is not a user here")
+        raise errors.Invalid("a user cannot be their own manager", "manager")
+    if manager not in (known if known is not None else existing(session, [manager], lock)):
+        raise errors.Invalid(f"manager {manager!r} is not a user here", "manager")
 
 
-def existing(session, ids: list) -> set:
-    """The ids among `ids` of visible users, in one query."""
+def existing(session, ids: list, lock: bool = False) -> set:
+    """The ids among `ids` of visible users, in one query (locked as in check_manager)."""
     if not ids:
         return set()
     stmt = select(User.id).where(User.id.in_(ids), User.hidden.is_(False))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(key_share=True, read=True)
     return set(session.execute(stmt).scalars())
 
 

@@ -1,6 +1,8 @@
 """Entra's whole user flow, replayed over HTTP as the provisioning service sends it.
 
-Request shapes come from ../shared/reference/entra-scim.md (sections 3, 5, 7, 8, 9).
+Request shapes come from Microsoft's "Tutorial: Develop and plan provisioning for a SCIM
+endpoint in Microsoft Entra ID" and "Known issues and resolutions with SCIM 2.0 protocol
+compliance of the Microsoft Entra user provisioning service".
 """
 
 import uuid

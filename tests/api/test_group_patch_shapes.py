@@ -1,4 +1,4 @@
-"""Every group PATCH shape of entra-scim.md §10 and RFC 7644 §3.5.2, over HTTP.
+"""Every group PATCH shape of Entra (Microsoft's SCIM tutorial) and RFC 7644 §3.5.2, over HTTP.
 
 Each case runs on a fresh group "Team" whose members are users a and b; users c and d
 and the group "Other" exist and are not members. Cases loop inside a few tests rather

@@ -1,6 +1,7 @@
 """/Groups over HTTP: Entra's whole group flow, filters, members, conflicts and discovery.
 
-Request shapes come from ../shared/reference/entra-scim.md §3 and §10.
+Request shapes come from Microsoft's "Tutorial: Develop and plan provisioning for a SCIM
+endpoint in Microsoft Entra ID" (group operations).
 """
 
 import uuid
@@ -46,7 +47,10 @@ def make_group(scim):
 
 
 def test_entra_group_flow(scim, make_user):
-    """Test connection, create, match, add, both removes, rename, delete (entra-scim.md §10)."""
+    """Test connection, create, match, add, both removes, rename, delete.
+
+    The sequence of Microsoft's SCIM tutorial for Entra ID (group operations).
+    """
     guid = str(uuid.uuid4())
     probe = scim.get(f"Groups?excludedAttributes=members&filter=displayName+eq+%22{guid}%22")
     assert probe.status_code == 200

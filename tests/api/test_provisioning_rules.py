@@ -90,7 +90,7 @@ def test_link_on_create_returns_the_existing_user(scim, set_rules, second):
     set_rules(link_on_create=True)
     first = scim.post("Users", user_body("ann@example.com", externalId="ext-1")).get_json()
     response = scim.post("Users", second)
-    assert response.status_code == 201
+    assert response.status_code == 200  # linked: updated, not created
     body = response.get_json()
     assert body["id"] == first["id"]
     assert body["displayName"] == "Ann Updated"
@@ -145,7 +145,7 @@ def test_delete_mode_deactivate_hides_and_keeps_the_user(scim, admin, set_rules)
     assert "hidden</span>" in page(admin.get(f"/admin/directory/users/{user['id']}"))
     # Entra provisions the person again: the kept user comes back.
     again = scim.post("Users", user_body("gone@example.com"))
-    assert again.status_code == 201 and again.get_json()["id"] == user["id"]
+    assert again.status_code == 200 and again.get_json()["id"] == user["id"]  # as in /Bulk
 
 
 

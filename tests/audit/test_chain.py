@@ -15,6 +15,7 @@ from models import utcnow
 from models.audit import AuditChain
 from services import audit
 from services.actor import CLI
+from services.audit import Target
 from services.audit import chain as audit_chain
 from services.audit import verify as audit_verify
 
@@ -230,7 +231,7 @@ def test_writers_and_sealers_at_once_leave_one_intact_chain(app):
     def write(n):
         with app.app_context():
             for i in range(10):
-                audit.log_event(CLI, "test.write", "Test", f"{n}-{i}")
+                audit.log_event(CLI, "test.write", Target("Test", f"{n}-{i}", None))
 
     def seal():
         with app.app_context():

@@ -5,6 +5,7 @@ Counted as in test_query_counts: transaction control and the request-log row lef
 
 import pytest
 
+from models import db
 from services import custom_fields
 from services import rules
 from services import settings
@@ -52,5 +53,7 @@ def test_managers_and_the_seat_limit_cost_one_query_each(scim, make_user):
     boss = make_user("boss@example.com")["id"]
     creates(scim, 0, 2, boss)
     fifty = creates(scim, 100, 50, boss)
-    # ... plus the managers that exist, and the active users' count
-    at_most(fifty, 6, "POST /Bulk with 50 managed creates under a seat limit")
+    # ... plus the managers that exist, and the active users' count; on PostgreSQL also
+    # the seat lock (services/users/rules.py), under which that count is taken.
+    seat_lock = db.engine.dialect.name == "postgresql"
+    at_most(fifty, 6 + seat_lock, "POST /Bulk with 50 managed creates under a seat limit")

@@ -4,7 +4,7 @@ The counts leave out transaction control (BEGIN, COMMIT, ...), which differs bet
 SQLite and PostgreSQL, and the request-log row with its token last-used time, which
 production writes from a background thread in batches (the suite writes them inline).
 They are the same whatever the number of users on a page or members in a group: a
-request that loads rows one by one fails here. They count, they never time (issue 6).
+request that loads rows one by one fails here. They count, they never time (docs/performance.md).
 """
 
 import threading

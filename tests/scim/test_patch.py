@@ -1,4 +1,4 @@
-"""scim.patch: RFC 7644 §3.5.2 examples and every Entra PATCH shape (entra-scim.md §7, §8, §10)."""
+"""scim.patch: RFC 7644 §3.5.2 examples and every Entra PATCH shape (see scim/patch.py)."""
 
 import copy
 from types import SimpleNamespace

@@ -28,7 +28,7 @@ def load(body, rtype=USER, **kw):
 
 # --- whole bodies from real clients -----------------------------------------------------------
 
-ENTRA_CREATE = {  # entra-scim.md §5, with Entra's string boolean
+ENTRA_CREATE = {  # Entra's Create User (Microsoft's SCIM tutorial), with a string boolean
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
     "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
     "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
