@@ -29,6 +29,7 @@ from sqlalchemy import func
 from sqlalchemy import not_
 from sqlalchemy import or_
 
+from scim import casefold
 from scim.errors import InvalidFilter
 from scim.errors import InvalidValue
 from scim.filter import And
@@ -43,12 +44,17 @@ from scim.filter import attr_to_string
 
 @dataclass(frozen=True)
 class Column:
-    """A single-valued attribute stored in one SQL expression."""
+    """A single-valued attribute stored in one SQL expression.
+
+    `key`, for a case-insensitive string, is the expression holding scim.casefold.key of
+    the value: comparisons and sorting then use it, with the literal folded the same way.
+    """
 
     expr: Any
     type: str = "string"
     case_exact: bool = False
     convert: Callable[[Any], Any] | None = None
+    key: Any = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,8 @@ def to_sql(node, resolve: Resolver) -> ColumnElement[bool]:
 def order_by(path: AttrPath, resolve: Resolver, descending: bool = False) -> ColumnElement:
     """Build the ORDER BY term for sortBy/sortOrder (RFC 7644 §3.4.2.3).
 
-    Case-insensitive strings sort on lower(); resources without a value sort last
-    when ascending and first when descending.
+    Case-insensitive strings sort on their key column, else lower(); resources without a
+    value sort last when ascending and first when descending.
     :raise InvalidValue: when sortBy names a multi-valued or complex attribute.
     """
     column = _single(path, resolve, InvalidValue)
@@ -255,7 +261,9 @@ def _datetime(text: str) -> datetime:
 
 def _string(op: str, column: Column, value) -> ColumnElement[bool]:
     expr = _lowered(column)
-    if not column.case_exact and isinstance(value, str):
+    if _keyed(column):
+        value = casefold.key(value)
+    elif not column.case_exact and isinstance(value, str):
         value = value.lower()
     patterns = {"co": "%{}%", "sw": "{}%", "ew": "%{}"}
     if op in patterns:
@@ -270,7 +278,14 @@ def _compare(op: str, expr, value) -> ColumnElement[bool]:
     return and_(expr.is_not(None), _COMPARE[op](expr, value))
 
 
+def _keyed(column: Column) -> bool:
+    return column.key is not None and column.type in _STRINGS and not column.case_exact
+
+
 def _lowered(column: Column):
+    """The expression case-insensitive comparisons use: the key column, else lower()."""
+    if _keyed(column):
+        return column.key
     if column.type in _STRINGS and not column.case_exact:
         return func.lower(column.expr)
     return column.expr

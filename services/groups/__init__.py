@@ -7,13 +7,13 @@ change through services.group_members in set-based SQL, never through the JSON d
 import uuid
 
 from sqlalchemy import bindparam
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import Group
 from models import db
 from models import utcnow
+from scim import casefold
 from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
@@ -45,9 +45,9 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
     return memberships.members_of([g.id for g in rows], base_url)
 
 
-# Entra's group lookup, `displayName eq "…"`: at most one row on the unique index.
+# Entra's group lookup, `displayName eq "…"`: at most one row on the unique key index.
 _BY_NAME = select(Group.id, Group.data, Group.version, Group.created, Group.last_modified).where(
-    func.lower(Group.display_name) == bindparam("name"))
+    Group.display_name_key == bindparam("name"))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -60,7 +60,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "displayname")
         if name is not None and params.start_index == 1 and params.count > 0:
-            found = db.session.connection().execute(_BY_NAME, {"name": name.lower()})
+            found = db.session.connection().execute(_BY_NAME, {"name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, memberships.group_resolver))
@@ -187,7 +187,7 @@ def _write(session, group: Group, data: dict) -> None:
 
 def _check_unique(session, name: str, group_id: str) -> None:
     """Entra matches groups by displayName, so it is unique (entra-scim.md §10)."""
-    stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
+    stmt = select(Group.id).where(Group.display_name_key == casefold.key(name),
                                   Group.id != group_id)
     if session.execute(stmt).first() is not None:
         raise Uniqueness(f"displayName {name!r} is already in use")

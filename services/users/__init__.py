@@ -4,13 +4,13 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import User
 from models import db
 from models import utcnow
+from scim import casefold
 from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
@@ -47,10 +47,10 @@ def get(user_id: str) -> User:
 
 
 # Entra's matching query, `userName eq "…"` (entra-scim.md §5): at most one row, found by
-# the unique index on lower(user_name). Built once, so SQLAlchemy reuses its compiled form
+# the unique index on its key (scim/casefold.py). Built once, so SQLAlchemy reuses its compiled form
 # instead of rebuilding the filter's expression and its cache key on every request.
 _BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last_modified).where(
-    func.lower(User.user_name) == bindparam("name"), User.hidden.is_(False))
+    User.user_name_key == bindparam("name"), User.hidden.is_(False))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -64,7 +64,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "username")
         if name is not None and params.start_index == 1 and params.count > 0:
-            found = db.session.connection().execute(_BY_USER_NAME, {"name": name.lower()})
+            found = db.session.connection().execute(_BY_USER_NAME, {"name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, user_store.resolver(rtype)))
@@ -195,8 +195,8 @@ def _store(session, change: _Change) -> bool:
 
 
 # The columns a PATCH can change: the indexed copies of `data`, and the bookkeeping.
-_PATCHED = (*user_store.CORE_COLUMNS, "active", "manager_id", "seat_waiting", "data",
-            "version", "last_modified")
+_PATCHED = (*user_store.CORE_COLUMNS, "user_name_key", "active", "manager_id", "seat_waiting",
+            "data", "version", "last_modified")
 # Core, built once: the ORM's UPDATE path costs more than the write it sends. The SET
 # clause comes from the parameters, which name every column of _PATCHED.
 _USERS = User.__table__
@@ -299,7 +299,7 @@ def _touch(user: User) -> None:
 
 
 def _check_unique_name(session, data: dict, user_id: str) -> None:
-    stmt = select(User.id).where(func.lower(User.user_name) == data["userName"].lower(),
+    stmt = select(User.id).where(User.user_name_key == casefold.key(data["userName"]),
                                  User.id != user_id)
     if session.execute(stmt).first() is not None:
         raise Uniqueness(f"userName {data['userName']!r} is already in use")

@@ -20,6 +20,7 @@ from models import ChangeRecord
 from models import User
 from models import UserValue
 from models import utcnow
+from scim import casefold
 from scim.errors import SCIMError
 from scim.errors import Uniqueness
 from services import audit
@@ -52,8 +53,7 @@ def create(bodies: list[dict], actor, max_errors: int | None = None
     """Create users from POST bodies in one transaction; returns one outcome per body.
 
     The outcomes stop after `max_errors` failures (failOnErrors), and before a body that
-    must go through users.create alone: a hidden user's userName (the POST revives it) or
-    a userName that is not ASCII (SQL's lower() may not fold it as Python does).
+    must go through users.create alone: a hidden user's userName (the POST revives it).
     Returns None when a concurrent writer got there first (took a userName, deleted a
     manager): nothing was written, and users.create, one body at a time, says what failed.
     """
@@ -105,7 +105,7 @@ class _Plan:
                 continue
             data, ignored = item
             name = data["userName"]
-            if not name.isascii() or self.taken.get(name.lower()):
+            if self.taken.get(casefold.key(name)):
                 return  # users.create must take this one: see create()
             self.notes.append(partial(users.note_ignored, ignored))
             try:
@@ -119,7 +119,7 @@ class _Plan:
 
     def accept(self, data: dict) -> None:
         """users.create's checks, in its order; the first that fails is the answer."""
-        if data["userName"].lower() in self.taken:
+        if casefold.key(data["userName"]) in self.taken:
             raise Uniqueness(f"userName {data['userName']!r} is already in use")
         user_id = str(uuid.uuid4())
         seat_waiting = self.seats.admit(data, self.notes)
@@ -135,7 +135,7 @@ class _Plan:
         record = audit.entry(self.actor, "user.create", "User", user_id, row["user_name"],
                              audit.diff({}, data))
         column_lengths.check_values(ChangeRecord, record)
-        self.taken[data["userName"].lower()] = False
+        self.taken[casefold.key(data["userName"])] = False
         self.seats.taken(row["active"])
         self.users.append(row)
         self.values += values
@@ -151,11 +151,11 @@ class _Plan:
 
 
 def _taken(session, names: list[str]) -> dict[str, bool]:
-    """{lower(userName): hidden} of the stored users with these names, in one query."""
+    """{userName key: hidden} of the stored users with these names, in one query."""
     if not names:
         return {}
-    lowered = func.lower(User.user_name)
-    stmt = select(lowered, User.hidden).where(lowered.in_({n.lower() for n in names}))
+    keys = {casefold.key(n) for n in names}
+    stmt = select(User.user_name_key, User.hidden).where(User.user_name_key.in_(keys))
     return {name: hidden for name, hidden in session.execute(stmt)}
 
 

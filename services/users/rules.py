@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from models import User
 from models import UserValue
+from scim import casefold
 from scim.errors import InvalidValue
 from scim.errors import Uniqueness
 from services import settings
@@ -38,14 +39,14 @@ def require_email(data: dict) -> None:
 
 def find_existing(session, data: dict) -> User | None:
     """The user a POST collides with: by userName, or by email/externalId for linking."""
-    stmt = select(User).where(func.lower(User.user_name) == data["userName"].lower())
+    stmt = select(User).where(User.user_name_key == casefold.key(data["userName"]))
     user = session.execute(stmt).scalar_one_or_none()
     if user is not None or not settings.get("link_on_create"):
         return user
     email = work_email(data)
     if email:
         stmt = select(User).join(UserValue).where(
-            UserValue.attr == "emails", func.lower(UserValue.value) == email.lower())
+            UserValue.attr == "emails", UserValue.value_key == casefold.key(email))
         user = session.execute(stmt.limit(1)).scalar_one_or_none()
     if user is None and data.get("externalId"):
         stmt = select(User).where(User.external_id == data["externalId"])
@@ -61,7 +62,7 @@ def check_email_unique(session, data: dict, user_id: str | None) -> None:
     if not email:
         return
     stmt = select(UserValue.user_id).where(UserValue.attr == "emails",
-                                           func.lower(UserValue.value) == email.lower())
+                                           UserValue.value_key == casefold.key(email))
     if user_id is not None:
         stmt = stmt.where(UserValue.user_id != user_id)
     if session.execute(stmt.limit(1)).first() is not None:

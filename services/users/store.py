@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import User
 from models import UserValue
+from scim import casefold
 from scim import query
 from scim.errors import InvalidFilter
 from scim.errors import InvalidValue
@@ -31,7 +32,7 @@ CORE_COLUMNS = {
 
 # Filter paths (lower case) answered by a column rather than the JSON document.
 FILTER_COLUMNS = {
-    ("username", None): query.Column(User.user_name),
+    ("username", None): query.Column(User.user_name, key=User.user_name_key),
     ("externalid", None): query.Column(User.external_id, case_exact=True),
     ("id", None): query.Column(User.id, case_exact=True),
     ("displayname", None): query.Column(User.display_name),
@@ -68,6 +69,7 @@ def _get(data: dict, path: tuple):
 def columns(data: dict) -> dict:
     """The indexed column values of a canonical dict, by column name."""
     out = {column: _get(data, path) for column, path in CORE_COLUMNS.items()}
+    out["user_name_key"] = casefold.key_or_none(out["user_name"])
     out["active"] = data.get("active", True) is not False
     out["manager_id"] = _get(data, (ENTERPRISE, "manager", "value"))
     return out
@@ -131,7 +133,8 @@ def _rows(user_id: str, key: str, entries: list) -> list[dict]:
         value = entry.get("value")
         if value is not None and not isinstance(value, str):
             value = json.dumps(value)
-        rows.append({"user_id": user_id, "attr": key, "value": value, "type": entry.get("type"),
+        rows.append({"user_id": user_id, "attr": key, "value": value,
+                     "value_key": casefold.key_or_none(value), "type": entry.get("type"),
                      "primary": entry.get("primary") is True, "display": entry.get("display"),
                      "entry": entry})
     return rows
@@ -200,7 +203,9 @@ def _attribute(rtype, urn, name):
 
 
 def _multi(key: str, attr) -> query.Multi:
-    subs = {"value": query.Column(UserValue.value, _value_type(attr)),
+    value = attr.sub("value") or attr
+    subs = {"value": query.Column(UserValue.value, value.type, case_exact=value.case_exact,
+                                  key=UserValue.value_key),
             "type": query.Column(UserValue.type),
             "primary": query.Column(UserValue.primary, "boolean"),
             "display": query.Column(UserValue.display)}
@@ -208,7 +213,7 @@ def _multi(key: str, attr) -> query.Multi:
         if sub.name.lower() not in subs:
             subs[sub.name.lower()] = query.Column(UserValue.entry[sub.name].as_string(), sub.type)
     if not attr.sub_attributes:  # a simple multi-valued custom field: its values are `value`
-        subs = {"value": query.Column(UserValue.value, attr.type,
+        subs = {"value": query.Column(UserValue.value, attr.type, key=UserValue.value_key,
                                       convert=None if attr.type in ("string", "reference",
                                                                     "dateTime") else json.dumps)}
 
@@ -220,11 +225,6 @@ def _multi(key: str, attr) -> query.Multi:
         return User.id.in_(rows)
 
     return query.Multi(exists=exists, subs=subs)
-
-
-def _value_type(attr) -> str:
-    sub = attr.sub("value")
-    return sub.type if sub is not None else attr.type
 
 
 def _json_column(urn, attr, sub_name) -> query.Column:
