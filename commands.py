@@ -1,4 +1,4 @@
-"""Command-line interface: `tokens`, `custom-fields`, `admins` (and Flask-Migrate's `db`).
+"""Command-line interface: `tokens`, `custom-fields`, `admins`, `audit`, `rules` (and `db`).
 
 Operators script these, so their forms and outputs are kept stable.
 """
@@ -16,6 +16,7 @@ from scim.errors import SCIMError
 from services import admins
 from services import audit
 from services import custom_fields
+from services import rules
 from services import settings
 from services import tokens
 from services.actor import CLI
@@ -28,6 +29,7 @@ tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+rules_cli = AppGroup("rules", help="Show and change the provisioning rules.")
 
 
 def _fail(error: SCIMError) -> None:
@@ -230,8 +232,31 @@ def _verify(seal: bool) -> list:
     return problems
 
 
+@rules_cli.command("show")
+def show_rules():
+    """Print each rule as KEY=VALUE, a form `rules set` reads back."""
+    for key, value in rules.current().items():
+        click.echo(f"{key}={rules.format_value(value)}")
+
+
+@rules_cli.command("set")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+def set_rules(assignments):
+    """Change one or more rules at once, with one change record, as the admin UI does."""
+    try:
+        values = dict(rules.parse(item) for item in assignments)
+        changes = rules.save(values, CLI)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if not changes:
+        click.echo("No rule changed.")
+    for key, (before, after) in changes.items():
+        click.echo(f"{key}: {rules.format_value(before)} -> {rules.format_value(after)}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(rules_cli)
