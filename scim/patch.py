@@ -3,6 +3,11 @@
 operations() validates a PatchOp body; apply() runs the operations on a deep copy of the
 resource, all or nothing, and returns the validated result. Entra quirks handled here are
 catalogued in /work/shared/reference/entra-scim.md §7 (P1–P15), §8 (manager), §10 (groups).
+
+No operation is dropped without a trace: each one applies, is tolerated as a recorded quirk
+(`quirks`), is ignored as an unknown attribute (`ignored`, under unknown="ignore"), or is
+refused; under unknown="reject" an unknown attribute is an invalidPath, in the `path` and
+in the keys of a path-less value alike.
 """
 
 import copy
@@ -86,18 +91,39 @@ def _operation(index: int, raw) -> Operation:
 
 
 def apply(resource: dict, ops: list[Operation], rtype: ResourceType, *, unknown="ignore",
-          max_value_length: int = 4096) -> tuple[dict, list[str]]:
+          max_value_length: int = 4096, quirks: list | None = None) -> tuple[dict, list[str]]:
     """Apply ops to a deep copy of the canonical dict, all or nothing; returns (new, ignored).
 
     Pure: the input is never mutated, and any error raises before anything is returned.
     The result passes resource.validate() (required attributes, one primary, no
-    unassigned values); `ignored` lists the paths of unknown attributes that were dropped.
+    unassigned values); `ignored` lists the paths of unknown attributes that were dropped,
+    and `quirks`, when given, receives a line for each client quirk tolerated.
+    :raise InvalidPath: for an unknown attribute when `unknown` is "reject".
     """
     doc = copy.deepcopy(resource)
-    patch = _Patch(rtype, unknown, [], max_value_length)
-    for op in ops:
-        patch.run(doc, op)
+    patch = _Patch(rtype, unknown, [], max_value_length, quirks if quirks is not None else [])
+    try:
+        for op in ops:
+            patch.run(doc, op)
+    except res.UnknownAttribute as error:
+        raise InvalidPath(error.detail) from None
     return res.validate(doc, rtype, max_value_length=max_value_length), patch.ignored
+
+
+def undotted(rtype: ResourceType, text: str) -> str | None:
+    """`<schema URN>.<attr>` read as `<schema URN>:<attr>`; None when `text` is not that form.
+
+    Microsoft's API-driven inbound provisioning sample sends
+    `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager`; the filter
+    grammar would read `User` as an attribute of an unknown `…:2.0` schema and drop it.
+    """
+    if not isinstance(text, str) or not text[:4].lower() == "urn:":
+        return None
+    for schema in (rtype.core, *rtype.extensions):
+        prefix = schema.id + "."
+        if text[:len(prefix)].lower() == prefix.lower() and len(text) > len(prefix):
+            return f"{schema.id}:{text[len(prefix):]}"
+    return None
 
 
 @dataclass
@@ -106,6 +132,7 @@ class _Patch:
     unknown: str
     ignored: list
     max_value_length: int
+    quirks: list
 
     def run(self, doc: dict, op: Operation) -> None:
         if op.path is None:
@@ -113,10 +140,20 @@ class _Patch:
                 raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
             self.pathless(doc, op.op, op.value, "value")
             return
-        target = resolve(self.rtype, op.path, op.raw_path, explicit=True, unknown=self.unknown,
+        path, raw = op.path, op.raw_path
+        fixed = self.undot(raw)
+        if fixed is not None:
+            path, raw = parse_path(fixed), fixed
+        target = resolve(self.rtype, path, raw, explicit=True, unknown=self.unknown,
                          ignored=self.ignored)
         if target is not None:
-            self.dispatch(doc, op.op, target, op.value, op.raw_path)
+            self.dispatch(doc, op.op, target, op.value, raw)
+
+    def undot(self, text) -> str | None:
+        fixed = undotted(self.rtype, text)
+        if fixed is not None:
+            self.quirks.append(f"read PATCH path {res.clip(text)!r} as {res.clip(fixed)!r}")
+        return fixed
 
     def dispatch(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:
         if target.attribute is None:  # the whole extension object
@@ -146,6 +183,7 @@ class _Patch:
             self.keyed(doc, verb, prefix + key, item)
 
     def keyed(self, doc: dict, verb: str, key: str, value) -> None:
+        key = self.undot(key) or key
         extension = self.rtype.extension(key)
         if extension is not None:
             self.dispatch(doc, verb, Target(extension.id, None), value, key)

@@ -61,7 +61,8 @@ def resolve(rtype: ResourceType, path: PatchPath, raw: str, *, explicit: bool,
     """Resolve a parsed path; None means "drop this operation" (unknown or ignorable).
 
     `explicit` is True for an operation's `path` and False for a key of a path-less value:
-    an unknown core attribute or a read-only target is an error only when explicit.
+    a read-only target is an error only when explicit. An unknown attribute is dropped and
+    recorded in `ignored` in both forms, or refused when `unknown` is "reject".
     """
     attr_path = path.attr
     if attr_path.sub is not None and path.sub is not None:
@@ -82,8 +83,6 @@ def resolve(rtype: ResourceType, path: PatchPath, raw: str, *, explicit: bool,
             # Entra legacy: `"path": "manager"` without the enterprise URN.
             found = found or _find(extension, attr_path.attr, rtype)
     if found is None:
-        if explicit and (attr_path.urn is None or _schema(rtype, attr_path.urn) is rtype.core):
-            raise InvalidPath(f"Unknown attribute in path {clip(raw)!r}")
         skip_unknown(raw, unknown, ignored)
         return None
     schema, attribute = found
@@ -130,8 +129,6 @@ def _with_sub(target: Target, sub_name: str | None, raw: str, explicit: bool, un
         return target
     sub = attribute.sub(sub_name) if attribute.type == "complex" else None
     if sub is None:
-        if explicit:
-            raise InvalidPath(f"Unknown sub-attribute in path {clip(raw)!r}")
         skip_unknown(raw, unknown, ignored)
         return None
     if _dropped(sub, raw, explicit, attribute.name):

@@ -57,10 +57,14 @@ def check_name(name, path: str = "") -> str:
     return name
 
 
+class UnknownAttribute(InvalidValue):
+    """An unknown attribute under unknown="reject"; scim.patch answers it as invalidPath."""
+
+
 def skip_unknown(path: str, unknown: str, ignored: list | None) -> None:
     """Drop an unknown attribute: record it, or raise when `unknown` is "reject"."""
     if unknown == "reject":
-        raise InvalidValue(f"Unknown attribute {clip(path)!r}")
+        raise UnknownAttribute(f"Unknown attribute {clip(path)!r}")
     if ignored is not None:
         ignored.append(path)
 

@@ -197,7 +197,10 @@ def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:
     """Apply the operations that are not on members (displayName, externalId) with scim.patch."""
     if not ops:
         return data
+    quirks = []
     after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown,
-                                      max_value_length=settings.max_value_length())
+                                      max_value_length=settings.max_value_length(), quirks=quirks)
+    for quirk in quirks:
+        note(quirk)
     _note_ignored(ignored)
     return after

@@ -162,8 +162,11 @@ def _patched(user: User, operations, rtype, actor, if_match: str | None) -> _Cha
     """Apply the PatchOp to a detached user; None (with the notes made) if nothing changed."""
     check_if_match(if_match, etag(user))
     before, version = user.data, user.version
+    quirks = []
     after, ignored = scim_patch.apply(dict(before), operations, rtype, unknown=_unknown(),
-                                      max_value_length=settings.max_value_length())
+                                      max_value_length=settings.max_value_length(), quirks=quirks)
+    for quirk in quirks:
+        note(quirk)
     if after == before:
         _note_ignored(ignored)
         return None
