@@ -1,5 +1,8 @@
-"""No silent PATCH, over HTTP: each operation applies, is a recorded quirk, is ignored and
-noted, or is refused with invalidPath (issue 12, item 6)."""
+"""No silent PATCH, over HTTP (issue 12, item 6).
+
+Each operation applies, is a recorded quirk, is ignored and noted, or is refused with
+invalidPath.
+"""
 
 import pytest
 from sqlalchemy import select
