@@ -26,7 +26,8 @@ from services.audit import query as audit_query
 from services.audit import verify as audit_verify
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
-fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
+fields_cli = AppGroup("custom-fields",
+                      help="Declare, list, retire and restore custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
 rules_cli = AppGroup("rules", help="Show and change the provisioning rules.")
@@ -101,12 +102,23 @@ def list_fields():
 @fields_cli.command("retire")
 @click.argument("name")
 def retire_field(name):
-    """Retire a custom attribute: it leaves /Schemas and is no longer accepted."""
+    """Retire a custom attribute: it leaves /Schemas; writes that carry it ignore it."""
     try:
         custom_fields.retire(name, CLI)
     except SCIMError as error:
         _fail(error)
     click.echo(f"Custom field {name!r} retired.")
+
+
+@fields_cli.command("restore")
+@click.argument("name")
+def restore_field(name):
+    """Restore a retired custom attribute, with the values its users held."""
+    try:
+        custom_fields.restore(name, CLI)
+    except SCIMError as error:
+        _fail(error)
+    click.echo(f"Custom field {name!r} restored.")
 
 
 @admins_cli.command("create")

@@ -46,6 +46,9 @@ class User(db.Model):
     # Hidden by a soft DELETE: gone from SCIM, kept for the audit trail.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict] = mapped_column(JSONType)
+    # Values of retired custom fields, {field name: value}: out of `data`, so no read or
+    # write sees them, and kept for a restore (services/custom_fields.py).
+    retired_values: Mapped[dict | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -23,6 +23,7 @@ from scim.filter import Present
 from scim.resource import DERIVED
 from scim.resource import clip
 from scim.resource import common
+from scim.resource import retired
 from scim.resource import skip_unknown
 from scim.resource import unassigned
 from scim.schema import Attribute
@@ -83,7 +84,9 @@ def resolve(rtype: ResourceType, path: PatchPath, raw: str, *, explicit: bool,
             # Entra legacy: `"path": "manager"` without the enterprise URN.
             found = found or _find(extension, attr_path.attr, rtype)
     if found is None:
-        skip_unknown(raw, unknown, ignored)
+        schemas = [_schema(rtype, attr_path.urn)] if attr_path.urn else rtype.extensions
+        if not any(retired(schema, attr_path.attr, raw, ignored) for schema in schemas):
+            skip_unknown(raw, unknown, ignored)
         return None
     schema, attribute = found
     if _dropped(attribute, raw, explicit):

@@ -61,6 +61,15 @@ class UnknownAttribute(InvalidValue):
     """An unknown attribute under unknown="reject"; scim.patch answers it as invalidPath."""
 
 
+def retired(schema, name: str, path: str, ignored: list | None) -> bool:
+    """A retired custom field: its value is dropped and recorded, never refused."""
+    if schema is None or name.lower() not in (n.lower() for n in schema.retired):
+        return False
+    if ignored is not None:
+        ignored.append(f"{path} (retired custom field)")
+    return True
+
+
 def skip_unknown(path: str, unknown: str, ignored: list | None) -> None:
     """Drop an unknown attribute: record it, or raise when `unknown` is "reject"."""
     if unknown == "reject":
@@ -120,7 +129,8 @@ def _store(resource: dict, schema, name: str, value, options: dict, path: str) -
     """Coerce one attribute of `schema` (or a common attribute) into the resource."""
     attribute = schema.attr(name) or (common(name) if schema.id in _CORES else None)
     if attribute is None:
-        skip_unknown(path, options["unknown"], options["ignored"])
+        if not retired(schema, name, path, options["ignored"]):
+            skip_unknown(path, options["unknown"], options["ignored"])
         return
     if attribute.mutability in ("readOnly", "writeOnly"):
         return  # RFC 7643 §2.2: readOnly ignored on input; writeOnly (password) never stored

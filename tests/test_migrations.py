@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe."""
 
+import json
+
 import flask_migrate
 import pytest
 from alembic import command as alembic_command
@@ -97,3 +99,28 @@ def test_the_key_migration_reports_colliding_users_and_merges_nothing(tmp_path):
     assert "u1 ('Ørjan@x.no'), u2 ('ørjan@x.no')" in str(error.value)
     assert "anna" not in str(error.value)
     assert (count, version) == (3, BEFORE_KEYS)
+
+
+def test_values_of_fields_retired_before_the_shelf_are_moved_out_of_data(tmp_path):
+    urn = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.sqlite"})
+    with app.app_context():
+        flask_migrate.upgrade(revision="b8e1f0c2a9d4")
+        data = json.dumps({"userName": "Ørjan", urn: {"riskScore": 7, "costCode": "C"}})
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO custom_fields (name, type, multi_valued, description, created_at, "
+                "retired_at) VALUES ('riskScore', 'integer', 0, '', '2026-01-01', "
+                "'2026-02-01'), ('costCode', 'string', 0, '', '2026-01-01', NULL)"))
+            conn.execute(text(
+                "INSERT INTO users (id, user_name, active, seat_waiting, hidden, data, version, "
+                "created, last_modified) VALUES ('u1', 'Ørjan', 1, 0, 0, :data, 1, "
+                "'2026-01-01', '2026-01-01')"), {"data": data})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT data, retired_values, version FROM users")).one()
+        db.engine.dispose()
+    assert json.loads(row.data)[urn] == {"costCode": "C"}
+    assert json.loads(row.retired_values) == {"riskScore": 7}
+    assert row.version == 2
