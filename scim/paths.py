@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 
+from scim import casefold
 from scim.errors import InvalidFilter
 from scim.errors import InvalidPath
 from scim.errors import Mutability
@@ -200,7 +201,7 @@ def compare(op: str, actual, expected, sub: Attribute) -> bool:
     if isinstance(actual, str) != isinstance(expected, str):
         return op == "ne"
     if isinstance(actual, str) and not sub.case_exact:
-        actual, expected = actual.casefold(), expected.casefold()
+        actual, expected = casefold.key(actual), casefold.key(expected)
     if op in ("eq", "ne"):
         return (actual == expected) == (op == "eq")
     if op in ("co", "sw", "ew"):

@@ -26,8 +26,11 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import not_
 from sqlalchemy import or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from scim import casefold
 from scim.errors import InvalidFilter
@@ -90,6 +93,37 @@ _OPERATORS = {
     "decimal": _ORDERED,
     "dateTime": _ORDERED,
 }
+
+
+class instant(FunctionElement):  # noqa: N801 (used like func.*)
+    """ISO 8601 text compared as a point in time.
+
+    julianday() on SQLite, timestamptz on PostgreSQL: both read a `Z` or `±hh:mm` offset,
+    so values in other offsets compare by the instant they name, not by their text.
+    """
+
+    inherit_cache = True
+    name = "instant"
+
+
+@compiles(instant, "sqlite")
+def _instant_sqlite(element, compiler, **kw):
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(instant, "postgresql")
+def _instant_postgresql(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
+
+
+@compiles(instant)
+def _instant_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+def instant_literal(moment: datetime):
+    """A filter's dateTime literal, in the form `instant` compares."""
+    return instant(literal(moment.astimezone(UTC).isoformat()))
 
 
 def escape_like(text: str) -> str:
@@ -241,6 +275,8 @@ def _literal(family: str, value):
     if family == "boolean" and isinstance(value, bool):
         return value
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if family == "integer" and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise InvalidFilter(f"{value!r} is beyond the 64-bit integers that are stored")
     if family in ("integer", "decimal") and numeric:
         return value
     if family == "string" and isinstance(value, str):

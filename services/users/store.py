@@ -2,6 +2,9 @@
 
 import json
 
+from sqlalchemy import BigInteger
+from sqlalchemy import Float
+from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -213,9 +216,7 @@ def _multi(key: str, attr) -> query.Multi:
         if sub.name.lower() not in subs:
             subs[sub.name.lower()] = query.Column(UserValue.entry[sub.name].as_string(), sub.type)
     if not attr.sub_attributes:  # a simple multi-valued custom field: its values are `value`
-        subs = {"value": query.Column(UserValue.value, attr.type, key=UserValue.value_key,
-                                      convert=None if attr.type in ("string", "reference",
-                                                                    "dateTime") else json.dumps)}
+        subs = {"value": _typed(UserValue.value, attr.type, key=UserValue.value_key)}
 
     def exists(condition):
         rows = select(UserValue.user_id).where(UserValue.attr == key)
@@ -239,7 +240,23 @@ def _json_column(urn, attr, sub_name) -> query.Column:
     if target.type == "complex":
         raise InvalidFilter(f"{attr.name} is complex: filter on one of its sub-attributes")
     element = User.data[tuple(path)]
-    expr = {"boolean": element.as_boolean, "integer": element.as_integer,
-            "decimal": element.as_float}.get(target.type, element.as_string)()
-    return query.Column(expr, target.type, case_exact=target.case_exact)
+    if target.type == "boolean":
+        return query.Column(element.as_boolean(), "boolean")
+    return _typed(element.as_string(), target.type, case_exact=target.case_exact)
+
+
+def _typed(text, kind: str, case_exact: bool = False, key=None) -> query.Column:
+    """A stored value read as text, compared as its type.
+
+    Integers as 64-bit, decimals as floats, dateTimes as instants (stored in UTC).
+    """
+    if kind == "integer":
+        return query.Column(cast(text, BigInteger), kind)
+    if kind == "decimal":
+        return query.Column(cast(text, Float), kind)
+    if kind == "dateTime":
+        return query.Column(query.instant(text), kind, convert=query.instant_literal)
+    if kind == "boolean":  # child rows hold json.dumps(value): "true" / "false"
+        return query.Column(text, kind, convert=json.dumps)
+    return query.Column(text, kind, case_exact=case_exact, key=key)
 
