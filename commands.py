@@ -1,14 +1,21 @@
-"""Command-line interface: `tokens`, `custom-fields`, `admins`, `audit`, `rules` (and `db`).
+"""Command-line interface: tokens, custom-fields, admins, audit, mappings, rules (and db).
 
 Operators script these, so their forms and outputs are kept stable.
 """
 
+import json
 import sys
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from mappings import mapfile
+from mappings.evaluator import evaluate
+from mappings.evaluator import render
+from mappings.sources import SourceError
+from mappings.sources import parse_source
+from mappings.syntax import ExpressionError
 from models import db
 from models import utcnow
 from models.admin import ROLES
@@ -16,6 +23,7 @@ from scim.errors import SCIMError
 from services import admins
 from services import audit
 from services import custom_fields
+from services import mappings
 from services import rules
 from services import settings
 from services import tokens
@@ -31,6 +39,7 @@ fields_cli = AppGroup("custom-fields",
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
 rules_cli = AppGroup("rules", help="Show and change the provisioning rules.")
+mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
 def _fail(error: SCIMError) -> None:
@@ -266,9 +275,49 @@ def set_rules(assignments):
         click.echo(f"{key}: {rules.format_value(before)} -> {rules.format_value(after)}")
 
 
+@mappings_cli.command("eval")
+@click.argument("expression")
+@click.option("--set", "values", multiple=True, metavar="ATTRIBUTE=VALUE",
+              help="A source attribute value; repeat for more (or for a multi-valued one).")
+def mappings_eval(expression, values):
+    """Print the value EXPRESSION gives, alone on the last line as JSON (null: no value)."""
+    try:
+        result = evaluate(expression, parse_source("\n".join(values)))
+    except SourceError as error:
+        raise click.UsageError(f"--set {error}") from None
+    except ExpressionError as error:
+        click.echo(f"{error.kind} at position {error.position}: {error.message}", err=True)
+        click.echo(f"  {expression}\n  {' ' * ((error.position or 1) - 1)}^", err=True)
+        raise SystemExit(1) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.dropped:
+        click.echo("IgnoreFlowIfNullOrEmpty: Entra leaves the attribute out", err=True)
+    click.echo(json.dumps(None if result.dropped else render(result.value), ensure_ascii=False))
+
+
+@mappings_cli.command("check")
+@click.argument("file", type=click.File("rb"))
+def mappings_check(file):
+    """Check a mapping JSON file against everyone in the directory; exit 1 if anyone fails."""
+    try:
+        rows = mapfile.loads(file.read(mapfile.MAX_FILE + 1))
+    except mapfile.MappingFileError as error:
+        raise click.ClickException(str(error)) from None
+    census = mappings.check_directory(rows)
+    for note in mappings.notes(rows):
+        click.echo(f"note: {note}")
+    click.echo(f"Checked {census.checked} of {census.total} people with {len(rows)} mappings.")
+    for sentence in census.sentences():
+        click.echo(sentence)
+    if census.failing:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(rules_cli)
+    app.cli.add_command(mappings_cli)
