@@ -20,6 +20,7 @@ from models import GroupMember
 from models import User
 from models import UserValue
 from models import db
+from scim import casefold
 from scim.query import escape_like
 
 PER_PAGE = 50
@@ -94,10 +95,11 @@ def user_conditions(f: UserFilter) -> list:
     conditions = []
     if f.q.strip():
         q = f.q.strip()
+        # userName and emails by their matching key (scim/casefold.py): "øyvind" finds Øyvind.
         emails = select(UserValue.user_id).where(UserValue.attr == "emails",
-                                                 contains(UserValue.value, q))
-        conditions.append(or_(contains(User.user_name, q), contains(User.display_name, q),
-                              User.id.in_(emails)))
+                                                 contains(UserValue.value_key, casefold.key(q)))
+        conditions.append(or_(contains(User.user_name_key, casefold.key(q)),
+                              contains(User.display_name, q), User.id.in_(emails)))
     state = {
         "active": and_(User.active.is_(True), User.hidden.is_(False)),
         "inactive": and_(User.active.is_(False), User.hidden.is_(False),
@@ -176,7 +178,7 @@ def groups(q: str = "", page: int = 1, per_page: int = PER_PAGE) -> Page:
     """A page of groups by name, each with its number of direct members."""
     stmt = select(Group).order_by(func.lower(Group.display_name), Group.id)
     if q.strip():
-        stmt = stmt.where(contains(Group.display_name, q.strip()))
+        stmt = stmt.where(contains(Group.display_name_key, casefold.key(q.strip())))
     result = paginate(stmt, page, per_page)
     counts = member_counts([g.id for g in result.items])
     return replace(result, items=[(g, counts.get(g.id, 0)) for g in result.items])

@@ -8,6 +8,8 @@ from urllib.parse import quote
 import pytest
 
 from services import rules
+from tests.admin.helpers import fresh_client  # noqa: F401 (fixture)
+from tests.admin.helpers import signed_in_admin  # noqa: F401 (fixture)
 from tests.conftest import ADMIN
 from tests.conftest import user_body
 
@@ -175,3 +177,12 @@ def test_bulk_creates_check_the_key(scim, make_user):
     ]}
     body = scim.post("Bulk", bulk).get_json()
     assert [op["status"] for op in body["Operations"]] == ["409", "201", "409"]
+
+
+def test_the_admin_directory_search_uses_the_key(scim, make_user, admin):
+    make_user("Øyvind.Berg@ex.no", emails=[{"value": "STRASSE@x.de", "type": "work"}])
+    scim.post("Groups", group_body("Ørkesteret"))
+    assert "Øyvind.Berg@ex.no" in admin.get("/admin/directory?q=ØYVIND").get_data(as_text=True)
+    assert "Øyvind.Berg@ex.no" in admin.get("/admin/directory?q=straße").get_data(as_text=True)
+    html = admin.get("/admin/directory/groups?q=ørkest").get_data(as_text=True)
+    assert "Ørkesteret" in html
