@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim import resource as res
+from scim import schema as registry
 from scim.errors import InvalidPath
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
@@ -48,6 +49,7 @@ class Operation:
     path: PatchPath | None  # parsed with filter.parse_path; None when absent
     value: Any
     raw_path: str | None  # as sent, for error messages and audit
+    quirk: str | None = None  # a client quirk tolerated in reading it, to be noted
 
 
 def operations(body: dict) -> list[Operation]:
@@ -84,10 +86,15 @@ def _operation(index: int, raw) -> Operation:
     raw_path = fields.get("path")
     if raw_path == "":
         raw_path = None  # some clients send an empty path for a path-less operation
+    # Standard URNs are known here, so callers that sort operations by path (group
+    # members) see the attribute a dotted URN names; a custom URN is undotted in apply().
+    fixed = _undot(raw_path, _STANDARD)
+    quirk = _quirk(raw_path, fixed) if fixed else None
+    raw_path = fixed or raw_path
     path = parse_path(raw_path) if raw_path is not None else None
     if verb != "remove" and "value" not in fields:
         raise InvalidValue(f"Operations[{index}]: {verb} needs a value")
-    return Operation(verb, path, fields.get("value"), raw_path)
+    return Operation(verb, path, fields.get("value"), raw_path, quirk)
 
 
 def apply(resource: dict, ops: list[Operation], rtype: ResourceType, *, unknown="ignore",
@@ -117,13 +124,24 @@ def undotted(rtype: ResourceType, text: str) -> str | None:
     `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager`; the filter
     grammar would read `User` as an attribute of an unknown `…:2.0` schema and drop it.
     """
+    return _undot(text, [schema.id for schema in (rtype.core, *rtype.extensions)])
+
+
+_STANDARD = (registry.USER, registry.GROUP, registry.ENTERPRISE)
+
+
+def _undot(text, urns) -> str | None:
     if not isinstance(text, str) or not text[:4].lower() == "urn:":
         return None
-    for schema in (rtype.core, *rtype.extensions):
-        prefix = schema.id + "."
+    for urn in urns:
+        prefix = urn + "."
         if text[:len(prefix)].lower() == prefix.lower() and len(text) > len(prefix):
-            return f"{schema.id}:{text[len(prefix):]}"
+            return f"{urn}:{text[len(prefix):]}"
     return None
+
+
+def _quirk(text: str, fixed: str) -> str:
+    return f"read PATCH path {res.clip(text)!r} as {res.clip(fixed)!r}"
 
 
 @dataclass
@@ -140,6 +158,8 @@ class _Patch:
                 raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
             self.pathless(doc, op.op, op.value, "value")
             return
+        if op.quirk:
+            self.quirks.append(op.quirk)
         path, raw = op.path, op.raw_path
         fixed = self.undot(raw)
         if fixed is not None:
@@ -152,7 +172,7 @@ class _Patch:
     def undot(self, text) -> str | None:
         fixed = undotted(self.rtype, text)
         if fixed is not None:
-            self.quirks.append(f"read PATCH path {res.clip(text)!r} as {res.clip(fixed)!r}")
+            self.quirks.append(_quirk(text, fixed))
         return fixed
 
     def dispatch(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:

@@ -114,3 +114,16 @@ def test_dotted_group_display_name(scim):
         {"op": "replace", "path": f"{GROUP}.displayName", "value": "Korpset"}))
     assert response.status_code in (200, 204)
     assert scim.get(f"Groups/{group['id']}").get_json()["displayName"] == "Korpset"
+
+
+def test_dotted_group_members_path_changes_memberships(scim, make_user):
+    """The members of a group live in their own table: a dotted path must reach them too."""
+    user = make_user("Ørjan@x.no")
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Ørkesteret"}).get_json()
+    response = scim.patch(f"Groups/{group['id']}", patch_body(
+        {"op": "add", "path": f"{GROUP}.members", "value": [{"value": user["id"]}]}))
+    assert response.status_code in (200, 204)
+    members = scim.get(f"Groups/{group['id']}").get_json().get("members", [])
+    assert [m["value"] for m in members] == [user["id"]]
+    found = scim.get(f'Groups?filter=members.value eq "{user["id"]}"').get_json()
+    assert found["totalResults"] == 1
