@@ -14,6 +14,7 @@ from extensions import migrate
 from models import db
 from models.engine import configure_engine
 from services.audit import requestlog
+from services.ops import scheduler as ops_scheduler
 
 DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///rollcall.sqlite",
@@ -45,6 +46,8 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "LOG_LEVEL": "INFO",
     "LOG_REQUESTS": True,
+    # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
+    "OPS_SCHEDULER": True,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -61,6 +64,12 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,
+    "METRICS_TOKEN": str,
+    "METRICS_ALLOW": str,
+    "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
+    "OPS_CYCLE_GAP_MINUTES": float,
+    "OPS_CYCLE_OVERDUE_MINUTES": float,
+    "OPS_BASE_URL": str,
 }
 
 
@@ -120,14 +129,17 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     requestlog.init_app(app)
+    ops_scheduler.init_app(app)
 
 
 def _register(app: Flask) -> None:
     from blueprints import admin
+    from blueprints import admin_health
     from blueprints import audit
     from blueprints import auth
     from blueprints import errors
     from blueprints import health
+    from blueprints import metrics
     from blueprints import scim
     from commands import register_commands
     from web import install_middleware
@@ -138,6 +150,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(admin_health.bp)
+    metrics.register(app)
     _register_login(app)
     errors.register(app)
     register_commands(app)

@@ -8,6 +8,10 @@ from .base import utcnow
 from .custom_field import CustomField
 from .group import Group
 from .group import GroupMember
+from .ops import OpsAlert
+from .ops import OpsChannel
+from .ops import OpsDelivery
+from .ops import OpsLease
 from .setting import Setting
 from .token import ApiToken
 from .user import User
@@ -15,5 +19,6 @@ from .user import UserValue
 
 __all__ = [
     "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group", "GroupMember",
-    "RequestLog", "Setting", "User", "UserValue", "db", "utcnow",
+    "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
+    "UserValue", "db", "utcnow",
 ]

@@ -50,7 +50,7 @@ def test_upgrade_matches_models_on_postgres(app):
     assert diff == []
 
 
-BEFORE_KEYS = "7c2e5a9d41b3"
+BEFORE_KEYS = "289089b6bf4a"
 
 
 def _at_revision(tmp_path, rows: list[tuple[str, str]]):
