@@ -23,6 +23,7 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from scim import casefold
 from scim.query import escape_like
 
 PER_PAGE = 50
@@ -149,8 +150,8 @@ def _named(q: str) -> list[str]:
     """
     low = q.lower()
     stmt = union(
-        select(User.id).where(func.lower(User.user_name) == low),
-        select(Group.id).where(func.lower(Group.display_name) == low),
+        select(User.id).where(User.user_name_key == casefold.key(q)),
+        select(Group.id).where(Group.display_name_key == casefold.key(q)),
         select(ChangeRecord.resource_id).where(func.lower(ChangeRecord.resource_name) == low),
     ).limit(100)
     return [i for i in db.session.execute(stmt).scalars() if i]

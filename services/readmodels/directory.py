@@ -120,7 +120,7 @@ def user_conditions(f: UserFilter) -> list:
 
 def users(f: UserFilter, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """A page of users, by userName, with each one's work email."""
-    stmt = select(User).where(*user_conditions(f)).order_by(func.lower(User.user_name), User.id)
+    stmt = select(User).where(*user_conditions(f)).order_by(User.user_name_key, User.id)
     result = paginate(stmt, page, per_page)
     emails = work_emails([u.id for u in result.items])
     return replace(result, items=[(u, emails.get(u.id)) for u in result.items])
@@ -170,13 +170,13 @@ def person(user_id: str | None) -> tuple[str, str, str | None] | None:
 def reports(manager_id: str, limit: int = 20) -> Page:
     """The first reports of a manager, and how many there are."""
     stmt = (select(User.id, User.user_name, User.display_name).where(User.manager_id == manager_id)
-            .order_by(func.lower(User.user_name)))
+            .order_by(User.user_name_key))
     return paginate(stmt, 1, limit, scalars=False)
 
 
 def groups(q: str = "", page: int = 1, per_page: int = PER_PAGE) -> Page:
     """A page of groups by name, each with its number of direct members."""
-    stmt = select(Group).order_by(func.lower(Group.display_name), Group.id)
+    stmt = select(Group).order_by(Group.display_name_key, Group.id)
     if q.strip():
         stmt = stmt.where(contains(Group.display_name_key, casefold.key(q.strip())))
     result = paginate(stmt, page, per_page)
@@ -266,7 +266,7 @@ def export(f: UserFilter, custom_urn: str, custom_names: list[str]):
                User.data)
         .outerjoin(manager, manager.id == User.manager_id)
         .where(*user_conditions(f))
-        .order_by(func.lower(User.user_name), User.id)
+        .order_by(User.user_name_key, User.id)
         .execution_options(yield_per=500)
     )
     yield [n for n, _ in EXPORT_COLUMNS] + ["email", "manager", "state"] + custom_names
