@@ -124,3 +124,37 @@ def test_values_of_fields_retired_before_the_shelf_are_moved_out_of_data(tmp_pat
     assert json.loads(row.data)[urn] == {"costCode": "C"}
     assert json.loads(row.retired_values) == {"riskScore": 7}
     assert row.version == 2
+
+
+def test_stored_custom_datetimes_are_normalised_to_utc(tmp_path):
+    urn = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/d.sqlite"})
+    with app.app_context():
+        flask_migrate.upgrade(revision="e3a7c1d90b52")
+        data = json.dumps({"userName": "Åse", urn: {"hiredAt": "2021-06-02T01:00:00+02:00",
+                                                    "shifts": ["2021-06-01T20:00:00-05:00"],
+                                                    "note": "2021-06-02T01:00:00+02:00"}})
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO custom_fields (name, type, multi_valued, description, created_at) "
+                "VALUES ('hiredAt', 'dateTime', 0, '', '2026-01-01'), "
+                "('shifts', 'dateTime', 1, '', '2026-01-01'), "
+                "('note', 'string', 0, '', '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO users (id, user_name, active, seat_waiting, hidden, data, version, "
+                "created, last_modified) VALUES ('u1', 'Åse', 1, 0, 0, :data, 1, "
+                "'2026-01-01', '2026-01-01')"), {"data": data})
+            conn.execute(text(
+                "INSERT INTO user_values (user_id, attr, value, \"primary\", entry) VALUES "
+                "('u1', :attr, '2021-06-01T20:00:00-05:00', 0, '{}')"),
+                {"attr": f"{urn}:shifts"})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            stored = json.loads(conn.execute(text("SELECT data FROM users")).scalar())
+            value = conn.execute(text("SELECT value FROM user_values")).scalar()
+        db.engine.dispose()
+    assert stored[urn] == {"hiredAt": "2021-06-01T23:00:00Z",
+                           "shifts": ["2021-06-02T01:00:00Z"],
+                           "note": "2021-06-02T01:00:00+02:00"}
+    assert value == "2021-06-02T01:00:00Z"
