@@ -67,6 +67,10 @@ def parse(assignment: str) -> tuple[str, object]:
         if text and not text.isdigit():
             raise ValueError("the seat limit is a whole number of at least 1, or empty for none")
         return key, int(text) if text else None
+    if key in RETENTION:
+        if not text.isdigit():
+            raise ValueError(f"{key} is a whole number of days from 1 to {MAX_RETENTION_DAYS}")
+        return key, int(text)
     return key, text
 
 

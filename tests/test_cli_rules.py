@@ -20,7 +20,8 @@ def test_show_prints_each_rule_with_its_value(runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "matching_attribute=userName", "require_email=false", "seat_limit=",
-        "link_on_create=false", "delete_mode=delete", "unknown_attributes=ignore"]
+        "link_on_create=false", "delete_mode=delete", "unknown_attributes=ignore",
+        "audit_retention_days=365", "body_retention_days=30"]
 
 
 def test_set_changes_several_rules_with_one_change_record(runner):
@@ -31,7 +32,8 @@ def test_set_changes_several_rules_with_one_change_record(runner):
     assert "seat_limit:  -> 25" in result.output
     assert rules.current() == {"matching_attribute": "email", "require_email": True,
                                "seat_limit": 25, "link_on_create": True,
-                               "delete_mode": "deactivate", "unknown_attributes": "reject"}
+                               "delete_mode": "deactivate", "unknown_attributes": "reject",
+                               "audit_retention_days": 365, "body_retention_days": 30}
     [record] = records()
     assert (record.actor_kind, record.resource_name) == ("cli", "Provisioning rules")
     assert record.changes["seat_limit"] == [None, 25]
@@ -45,6 +47,14 @@ def test_show_output_reads_back_into_set(runner):
     assert runner.invoke(args=["rules", "set", *shown]).exit_code == 0
     assert rules.current()["seat_limit"] == 3
     assert rules.current()["delete_mode"] == "deactivate"
+
+
+def test_retention_days_are_rules_too(runner):
+    result = runner.invoke(args=["rules", "set", "audit_retention_days=400",
+                                 "body_retention_days=7"])
+    assert result.exit_code == 0, result.output
+    assert (rules.current()["audit_retention_days"], rules.current()["body_retention_days"]) \
+        == (400, 7)
 
 
 def test_an_empty_seat_limit_means_none(runner):
@@ -69,6 +79,8 @@ def test_setting_the_same_values_writes_no_record(runner):
     (["seat_limit=ten"], "the seat limit is a whole number of at least 1"),
     (["seat_limit=-1"], "the seat limit is a whole number of at least 1"),
     (["delete_mode"], "'delete_mode' is not KEY=VALUE"),
+    (["audit_retention_days=0"], "audit_retention_days is a whole number of days from 1"),
+    (["body_retention_days=week"], "body_retention_days is a whole number of days from 1"),
     (["delete_mode=deactivate", "unknown_attributes=maybe"],
      "unknown_attributes must be one of ignore, reject"),
 ])
