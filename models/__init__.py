@@ -1,5 +1,6 @@
 """Database models; `db` is the one Flask-SQLAlchemy handle."""
 
+from .admin import AdminSession
 from .admin import AdminUser
 from .audit import ChangeRecord
 from .audit import RequestLog
@@ -18,7 +19,7 @@ from .user import User
 from .user import UserValue
 
 __all__ = [
-    "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group", "GroupMember",
-    "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
-    "UserValue", "db", "utcnow",
+    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group",
+    "GroupMember", "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting",
+    "User", "UserValue", "db", "utcnow",
 ]

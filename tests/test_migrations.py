@@ -50,7 +50,7 @@ def test_upgrade_matches_models_on_postgres(app):
     assert diff == []
 
 
-BEFORE_KEYS = "b5e1c0d7a9f2"
+BEFORE_KEYS = "5b8e1f3c2a90"
 
 
 def _at_revision(tmp_path, rows: list[tuple[str, str]]):

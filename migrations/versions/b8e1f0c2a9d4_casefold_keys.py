@@ -1,7 +1,7 @@
 """Matching keys: NFKC + casefold copies of userName, group displayName and multi-valued values
 
 Revision ID: b8e1f0c2a9d4
-Revises: b5e1c0d7a9f2
+Revises: 5b8e1f3c2a90
 Create Date: 2026-12-06 06:10:00
 
 SQL lower() folds ASCII only on SQLite and follows the collation on PostgreSQL, so
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8e1f0c2a9d4'
-down_revision = 'b5e1c0d7a9f2'
+down_revision = '5b8e1f3c2a90'
 branch_labels = None
 depends_on = None
 

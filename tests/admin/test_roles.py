@@ -11,7 +11,7 @@ from tests.admin.helpers import counts
 from tests.admin.helpers import page
 
 # Per-person routes under /auth that every signed-in role may post to.
-SELF_SERVICE = {"auth.login", "auth.logout", "auth.password"}
+SELF_SERVICE = {"auth.login", "auth.logout", "auth.password", "auth.sign_out_everywhere"}
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
               "/admin/settings", "/admin/directory/users.csv", "/admin/mappings"]
@@ -25,7 +25,8 @@ WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
-    return {"token_id": token.id, "name": "costCode", "kind": "email"}
+    return {"token_id": token.id, "name": "costCode", "kind": "email", "account_id": 1,
+            "action": "disable"}
 
 
 def write_rules(app):
