@@ -4,6 +4,7 @@ The routes live in scim_users, scim_groups, scim_bulk and scim_discovery; this m
 holds what every SCIM request shares.
 """
 
+import hashlib
 import io
 import json
 import math
