@@ -1,4 +1,4 @@
-"""Command-line interface: `tokens`, `custom-fields`, `admins`, `audit`, `mappings` (and `db`).
+"""Command-line interface: tokens, custom-fields, admins, audit, alerts, mappings, rules, db.
 
 Operators script these, so their forms and outputs are kept stable.
 """
@@ -25,6 +25,7 @@ from services import admins
 from services import audit
 from services import custom_fields
 from services import mappings
+from services import rules
 from services import settings
 from services import tokens
 from services.actor import CLI
@@ -38,9 +39,11 @@ from services.audit import verify as audit_verify
 from services.errors import ServiceError
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
-fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
+fields_cli = AppGroup("custom-fields",
+                      help="Declare, list, retire and restore custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+rules_cli = AppGroup("rules", help="Show and change the provisioning rules.")
 alerts_cli = AppGroup("alerts", help="Run the alert checks (for cron), test channels, list alerts.")
 mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
@@ -124,12 +127,23 @@ def list_fields():
 @fields_cli.command("retire")
 @click.argument("name")
 def retire_field(name):
-    """Retire a custom attribute: it leaves /Schemas and is no longer accepted."""
+    """Retire a custom attribute: it leaves /Schemas; writes that carry it ignore it."""
     try:
         custom_fields.retire(name, CLI)
     except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} retired.")
+
+
+@fields_cli.command("restore")
+@click.argument("name")
+def restore_field(name):
+    """Restore a retired custom attribute, with the values its users held."""
+    try:
+        custom_fields.restore(name, CLI)
+    except SCIMError as error:
+        _fail(error)
+    click.echo(f"Custom field {name!r} restored.")
 
 
 @admins_cli.command("create")
@@ -316,6 +330,28 @@ def _verify(seal: bool) -> list:
     return problems
 
 
+@rules_cli.command("show")
+def show_rules():
+    """Print each rule as KEY=VALUE, a form `rules set` reads back."""
+    for key, value in rules.current().items():
+        click.echo(f"{key}={rules.format_value(value)}")
+
+
+@rules_cli.command("set")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+def set_rules(assignments):
+    """Change one or more rules at once, with one change record, as the admin UI does."""
+    try:
+        values = dict(rules.parse(item) for item in assignments)
+        changes = rules.save(values, CLI)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if not changes:
+        click.echo("No rule changed.")
+    for key, (before, after) in changes.items():
+        click.echo(f"{key}: {rules.format_value(before)} -> {rules.format_value(after)}")
+
+
 @alerts_cli.command("run")
 @click.option("--force", is_flag=True, help="Run even when another process holds the lease.")
 def run_alerts(force):
@@ -411,4 +447,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(rules_cli)
     app.cli.add_command(mappings_cli)

@@ -93,10 +93,13 @@ def dashboard():
 @reader_required
 def setup():
     recommended, other = guide.mappings()
-    matching = rules.current()["matching_attribute"]
+    current = rules.current()
+    matching = current["matching_attribute"]
     return render_template("admin/setup.html", tenant_url=base_url(), recommended=recommended,
                            other=other, matching=guide.matching_target(matching),
-                           matching_rule=matching, custom_urn=custom_fields.urn())
+                           matching_rule=matching, custom_urn=custom_fields.urn(),
+                           needs_email=current["require_email"] or matching == "email",
+                           type_notes=guide.custom_type_notes(recommended))
 
 
 # Route modules attach to `bp`; imported last because they import it.

@@ -1,4 +1,4 @@
-"""Custom fields: declare, describe, retire (the CLI's `custom-fields` does the same)."""
+"""Custom fields: declare, describe, retire, restore (the CLI's `custom-fields` does the same)."""
 
 from flask import abort
 from flask import flash
@@ -60,14 +60,25 @@ def retire_field(name):
     if not form.validate_on_submit():
         return _page("admin/field_retire.html", form, field)
     custom_fields.retire(field.name, actor())
-    flash(f"Custom field {field.name} is retired: it has left /Schemas and is no longer "
-          "accepted.", "success")
+    flash(f"Custom field {field.name} is retired: it has left /Schemas, and writes that "
+          "carry it ignore it. Its values are kept; restore it to bring them back.", "success")
     return redirect(url_for("admin.fields"))
 
 
-def _field(name: str):
+@bp.post("/fields/<name>/restore")
+@admin_required
+def restore_field(name):
+    field = _field(name, retired=True)
+    if ConfirmForm().validate_on_submit():
+        custom_fields.restore(field.name, actor())
+        flash(f"Custom field {field.name} is restored, with the values its users held.",
+              "success")
+    return redirect(url_for("admin.fields"))
+
+
+def _field(name: str, retired: bool = False):
     field = next((f for f in custom_fields.all_fields() if f.name == name), None)
-    if field is None or field.retired_at is not None:
+    if field is None or (field.retired_at is not None) != retired:
         abort(404)
     return field
 

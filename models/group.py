@@ -9,10 +9,12 @@ from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
-from sqlalchemy import func
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import validates
+
+from scim import casefold
 
 from .base import JSONType
 from .base import db
@@ -24,6 +26,8 @@ class Group(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(512))
+    # scim.casefold.key(display_name), kept by `_keep_key`: lookups and uniqueness compare it.
+    display_name_key: Mapped[str | None] = mapped_column(String(1024))
     external_id: Mapped[str | None] = mapped_column(String(512))
     # Attributes other than members (the canonical dict without `members`).
     data: Mapped[dict] = mapped_column(JSONType)
@@ -32,10 +36,15 @@ class Group(db.Model):
     last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     __table_args__ = (
-        Index("ux_groups_display_name", func.lower(display_name), unique=True),
+        Index("ux_groups_display_name_key", display_name_key, unique=True),
         Index("ix_groups_external_id", external_id),
         Index("ix_groups_listing", created, id),  # cursor pages seek on (created, id)
     )
+
+    @validates("display_name")
+    def _keep_key(self, _name, value):
+        self.display_name_key = casefold.key_or_none(value)
+        return value
 
 
 class GroupMember(db.Model):

@@ -25,6 +25,8 @@ class User(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(512))
+    # scim.casefold.key(user_name): what lookups and the uniqueness index compare.
+    user_name_key: Mapped[str | None] = mapped_column(String(1024))
     external_id: Mapped[str | None] = mapped_column(String(512))
     display_name: Mapped[str | None] = mapped_column(String(512))
     given_name: Mapped[str | None] = mapped_column(String(512))
@@ -44,6 +46,9 @@ class User(db.Model):
     # Hidden by a soft DELETE: gone from SCIM, kept for the audit trail.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict] = mapped_column(JSONType)
+    # Values of retired custom fields, {field name: value}: out of `data`, so no read or
+    # write sees them, and kept for a restore (services/custom_fields.py).
+    retired_values: Mapped[dict | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -53,7 +58,7 @@ class User(db.Model):
     )
 
     __table_args__ = (
-        Index("ux_users_user_name", func.lower(user_name), unique=True),
+        Index("ux_users_user_name_key", user_name_key, unique=True),
         # Listing: WHERE hidden IS false ORDER BY created, id, and its count, from the index.
         Index("ix_users_listing", hidden, created, id),
         Index("ix_users_external_id", external_id),
@@ -79,6 +84,8 @@ class UserValue(db.Model):
     # "emails", or "<extension urn>:<name>" for a multi-valued custom field.
     attr: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(String(4096))
+    # scim.casefold.key(value) for string values: what email lookups and filters compare.
+    value_key: Mapped[str | None] = mapped_column(String(8192))
     type: Mapped[str | None] = mapped_column(String(128))
     primary: Mapped[bool] = mapped_column(Boolean, default=False)
     display: Mapped[str | None] = mapped_column(String(512))
@@ -87,4 +94,4 @@ class UserValue(db.Model):
 
     user: Mapped[User] = relationship(back_populates="values")
 
-    __table_args__ = (Index("ix_user_values_attr_value", attr, func.lower(value)),)
+    __table_args__ = (Index("ix_user_values_attr_value_key", attr, value_key),)

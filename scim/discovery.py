@@ -71,7 +71,7 @@ def schemas(types: list[ResourceType], base_url: str) -> list[dict]:
     seen, out = set(), []
     for rtype in types:
         for schema in rtype.schemas:
-            if schema.id not in seen:
+            if schema.id not in seen and schema.attributes:  # not an extension of retirees
                 seen.add(schema.id)
                 out.append(schema.to_dict(base_url))
     return out

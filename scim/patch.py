@@ -5,6 +5,11 @@ resource, all or nothing, and returns the validated result. The Entra shapes han
 are those of Microsoft's "Known issues and resolutions with SCIM 2.0 protocol compliance of
 the Microsoft Entra user provisioning service" and "Tutorial: Develop and plan provisioning
 for a SCIM endpoint in Microsoft Entra ID"; tests/api/test_entra_users.py replays them.
+
+No operation is dropped without a trace: each one applies, is tolerated as a recorded quirk
+(`quirks`), is ignored as an unknown attribute (`ignored`, under unknown="ignore"), or is
+refused; under unknown="reject" an unknown attribute is an invalidPath, in the `path` and
+in the keys of a path-less value alike.
 """
 
 import copy
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim import resource as res
+from scim import schema as registry
 from scim.errors import InvalidPath
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
@@ -45,6 +51,7 @@ class Operation:
     path: PatchPath | None  # parsed with filter.parse_path; None when absent
     value: Any
     raw_path: str | None  # as sent, for error messages and audit
+    quirk: str | None = None  # a client quirk tolerated in reading it, to be noted
 
 
 def operations(body: dict) -> list[Operation]:
@@ -81,25 +88,62 @@ def _operation(index: int, raw) -> Operation:
     raw_path = fields.get("path")
     if raw_path == "":
         raw_path = None  # some clients send an empty path for a path-less operation
+    # Standard URNs are known here, so callers that sort operations by path (group
+    # members) see the attribute a dotted URN names; a custom URN is undotted in apply().
+    fixed = _undot(raw_path, _STANDARD)
+    quirk = _quirk(raw_path, fixed) if fixed else None
+    raw_path = fixed or raw_path
     path = parse_path(raw_path) if raw_path is not None else None
     if verb != "remove" and "value" not in fields:
         raise InvalidValue(f"Operations[{index}]: {verb} needs a value")
-    return Operation(verb, path, fields.get("value"), raw_path)
+    return Operation(verb, path, fields.get("value"), raw_path, quirk)
 
 
 def apply(resource: dict, ops: list[Operation], rtype: ResourceType, *, unknown="ignore",
-          max_value_length: int = 4096) -> tuple[dict, list[str]]:
+          max_value_length: int = 4096, quirks: list | None = None) -> tuple[dict, list[str]]:
     """Apply ops to a deep copy of the canonical dict, all or nothing; returns (new, ignored).
 
     Pure: the input is never mutated, and any error raises before anything is returned.
     The result passes resource.validate() (required attributes, one primary, no
-    unassigned values); `ignored` lists the paths of unknown attributes that were dropped.
+    unassigned values); `ignored` lists the paths of unknown attributes that were dropped,
+    and `quirks`, when given, receives a line for each client quirk tolerated.
+    :raise InvalidPath: for an unknown attribute when `unknown` is "reject".
     """
     doc = copy.deepcopy(resource)
-    patch = _Patch(rtype, unknown, [], max_value_length)
-    for op in ops:
-        patch.run(doc, op)
+    patch = _Patch(rtype, unknown, [], max_value_length, quirks if quirks is not None else [])
+    try:
+        for op in ops:
+            patch.run(doc, op)
+    except res.UnknownAttribute as error:
+        raise InvalidPath(error.detail) from None
     return res.validate(doc, rtype, max_value_length=max_value_length), patch.ignored
+
+
+def undotted(rtype: ResourceType, text: str) -> str | None:
+    """`<schema URN>.<attr>` read as `<schema URN>:<attr>`; None when `text` is not that form.
+
+    Microsoft's API-driven inbound provisioning sample sends
+    `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager`; the filter
+    grammar would read `User` as an attribute of an unknown `…:2.0` schema and drop it.
+    """
+    return _undot(text, [schema.id for schema in (rtype.core, *rtype.extensions)])
+
+
+_STANDARD = (registry.USER, registry.GROUP, registry.ENTERPRISE)
+
+
+def _undot(text, urns) -> str | None:
+    if not isinstance(text, str) or not text[:4].lower() == "urn:":
+        return None
+    for urn in urns:
+        prefix = urn + "."
+        if text[:len(prefix)].lower() == prefix.lower() and len(text) > len(prefix):
+            return f"{urn}:{text[len(prefix):]}"
+    return None
+
+
+def _quirk(text: str, fixed: str) -> str:
+    return f"read PATCH path {res.clip(text)!r} as {res.clip(fixed)!r}"
 
 
 @dataclass
@@ -108,6 +152,7 @@ class _Patch:
     unknown: str
     ignored: list
     max_value_length: int
+    quirks: list
 
     def run(self, doc: dict, op: Operation) -> None:
         if op.path is None:
@@ -115,10 +160,22 @@ class _Patch:
                 raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
             self.pathless(doc, op.op, op.value, "value")
             return
-        target = resolve(self.rtype, op.path, op.raw_path, explicit=True, unknown=self.unknown,
+        if op.quirk:
+            self.quirks.append(op.quirk)
+        path, raw = op.path, op.raw_path
+        fixed = self.undot(raw)
+        if fixed is not None:
+            path, raw = parse_path(fixed), fixed
+        target = resolve(self.rtype, path, raw, explicit=True, unknown=self.unknown,
                          ignored=self.ignored)
         if target is not None:
-            self.dispatch(doc, op.op, target, op.value, op.raw_path)
+            self.dispatch(doc, op.op, target, op.value, raw)
+
+    def undot(self, text) -> str | None:
+        fixed = undotted(self.rtype, text)
+        if fixed is not None:
+            self.quirks.append(_quirk(text, fixed))
+        return fixed
 
     def dispatch(self, doc: dict, verb: str, target: Target, value, raw: str) -> None:
         if target.attribute is None:  # the whole extension object
@@ -148,6 +205,7 @@ class _Patch:
             self.keyed(doc, verb, prefix + key, item)
 
     def keyed(self, doc: dict, verb: str, key: str, value) -> None:
+        key = self.undot(key) or key
         extension = self.rtype.extension(key)
         if extension is not None:
             self.dispatch(doc, verb, Target(extension.id, None), value, key)

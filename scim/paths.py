@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 
+from scim import casefold
 from scim.errors import InvalidFilter
 from scim.errors import InvalidPath
 from scim.errors import Mutability
@@ -23,6 +24,7 @@ from scim.filter import Present
 from scim.resource import DERIVED
 from scim.resource import clip
 from scim.resource import common
+from scim.resource import retired
 from scim.resource import skip_unknown
 from scim.resource import unassigned
 from scim.schema import Attribute
@@ -61,7 +63,8 @@ def resolve(rtype: ResourceType, path: PatchPath, raw: str, *, explicit: bool,
     """Resolve a parsed path; None means "drop this operation" (unknown or ignorable).
 
     `explicit` is True for an operation's `path` and False for a key of a path-less value:
-    an unknown core attribute or a read-only target is an error only when explicit.
+    a read-only target is an error only when explicit. An unknown attribute is dropped and
+    recorded in `ignored` in both forms, or refused when `unknown` is "reject".
     """
     attr_path = path.attr
     if attr_path.sub is not None and path.sub is not None:
@@ -82,9 +85,9 @@ def resolve(rtype: ResourceType, path: PatchPath, raw: str, *, explicit: bool,
             # Entra legacy: `"path": "manager"` without the enterprise URN.
             found = found or _find(extension, attr_path.attr, rtype)
     if found is None:
-        if explicit and (attr_path.urn is None or _schema(rtype, attr_path.urn) is rtype.core):
-            raise InvalidPath(f"Unknown attribute in path {clip(raw)!r}")
-        skip_unknown(raw, unknown, ignored)
+        schemas = [_schema(rtype, attr_path.urn)] if attr_path.urn else rtype.extensions
+        if not any(retired(schema, attr_path.attr, raw, ignored) for schema in schemas):
+            skip_unknown(raw, unknown, ignored)
         return None
     schema, attribute = found
     if _dropped(attribute, raw, explicit):
@@ -130,8 +133,6 @@ def _with_sub(target: Target, sub_name: str | None, raw: str, explicit: bool, un
         return target
     sub = attribute.sub(sub_name) if attribute.type == "complex" else None
     if sub is None:
-        if explicit:
-            raise InvalidPath(f"Unknown sub-attribute in path {clip(raw)!r}")
         skip_unknown(raw, unknown, ignored)
         return None
     if _dropped(sub, raw, explicit, attribute.name):
@@ -200,7 +201,7 @@ def compare(op: str, actual, expected, sub: Attribute) -> bool:
     if isinstance(actual, str) != isinstance(expected, str):
         return op == "ne"
     if isinstance(actual, str) and not sub.case_exact:
-        actual, expected = actual.casefold(), expected.casefold()
+        actual, expected = casefold.key(actual), casefold.key(expected)
     if op in ("eq", "ne"):
         return (actual == expected) == (op == "eq")
     if op in ("co", "sw", "ew"):

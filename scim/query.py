@@ -30,7 +30,10 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import not_
 from sqlalchemy import or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
+from scim import casefold
 from scim.errors import InvalidFilter
 from scim.errors import InvalidValue
 from scim.filter import And
@@ -45,12 +48,17 @@ from scim.filter import attr_to_string
 
 @dataclass(frozen=True)
 class Column:
-    """A single-valued attribute stored in one SQL expression."""
+    """A single-valued attribute stored in one SQL expression.
+
+    `key`, for a case-insensitive string, is the expression holding scim.casefold.key of
+    the value: comparisons and sorting then use it, with the literal folded the same way.
+    """
 
     expr: Any
     type: str = "string"
     case_exact: bool = False
     convert: Callable[[Any], Any] | None = None
+    key: Any = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,37 @@ _OPERATORS = {
 }
 
 
+class instant(FunctionElement):  # noqa: N801 (used like func.*)
+    """ISO 8601 text compared as a point in time.
+
+    julianday() on SQLite, timestamptz on PostgreSQL: both read a `Z` or `±hh:mm` offset,
+    so values in other offsets compare by the instant they name, not by their text.
+    """
+
+    inherit_cache = True
+    name = "instant"
+
+
+@compiles(instant, "sqlite")
+def _instant_sqlite(element, compiler, **kw):
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(instant, "postgresql")
+def _instant_postgresql(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
+
+
+@compiles(instant)
+def _instant_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+def instant_literal(moment: datetime):
+    """A filter's dateTime literal, in the form `instant` compares."""
+    return instant(literal(moment.astimezone(UTC).isoformat()))
+
+
 def escape_like(text: str) -> str:
     r"""Escape LIKE wildcards, for use with `.like(pattern, escape="\\")`."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -112,8 +151,8 @@ def to_sql(node, resolve: Resolver) -> ColumnElement[bool]:
 def order_by(path: AttrPath, resolve: Resolver, descending: bool = False) -> ColumnElement:
     """Build the ORDER BY term for sortBy/sortOrder (RFC 7644 §3.4.2.3).
 
-    Case-insensitive strings sort on lower(); resources without a value sort last
-    when ascending and first when descending.
+    Case-insensitive strings sort on their key column, else lower(); resources without a
+    value sort last when ascending and first when descending.
     :raise InvalidValue: when sortBy names a multi-valued or complex attribute.
     """
     column = _single(path, resolve, InvalidValue)
@@ -237,6 +276,8 @@ def _literal(family: str, value):
     if family == "boolean" and isinstance(value, bool):
         return value
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if family == "integer" and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise InvalidFilter(f"{value!r} is beyond the 64-bit integers that are stored")
     if family == "integer" and isinstance(value, int) and numeric:
         # Bound as BIGINT: PostgreSQL would bind it as the column's INTEGER, and 2**31
         # overflows that (a 500); integer = bigint compares fine.
@@ -265,7 +306,9 @@ def _datetime(text: str) -> datetime:
 
 def _string(op: str, column: Column, value) -> ColumnElement[bool]:
     expr = _lowered(column)
-    if not column.case_exact and isinstance(value, str):
+    if _keyed(column):
+        value = casefold.key(value)
+    elif not column.case_exact and isinstance(value, str):
         value = value.lower()
     patterns = {"co": "%{}%", "sw": "{}%", "ew": "%{}"}
     if op in patterns:
@@ -280,7 +323,14 @@ def _compare(op: str, expr, value) -> ColumnElement[bool]:
     return and_(expr.is_not(None), _COMPARE[op](expr, value))
 
 
+def _keyed(column: Column) -> bool:
+    return column.key is not None and column.type in _STRINGS and not column.case_exact
+
+
 def _lowered(column: Column):
+    """The expression case-insensitive comparisons use: the key column, else lower()."""
+    if _keyed(column):
+        return column.key
     if column.type in _STRINGS and not column.case_exact:
         return func.lower(column.expr)
     return column.expr

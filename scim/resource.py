@@ -16,6 +16,7 @@ import base64
 import binascii
 import math
 import re
+from datetime import UTC
 from datetime import datetime
 
 from scim import schema as registry
@@ -30,6 +31,7 @@ DROPPED = ("schemas", "id", "meta")  # the service owns these (RFC 7643 §3.1)
 DERIVED = {("manager", "$ref")}
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", re.I)
 _BOOLEANS = {"true": True, "false": False}
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 _CORES = {registry.USER, registry.GROUP}
 
 
@@ -57,10 +59,23 @@ def check_name(name, path: str = "") -> str:
     return name
 
 
+class UnknownAttribute(InvalidValue):
+    """An unknown attribute under unknown="reject"; scim.patch answers it as invalidPath."""
+
+
+def retired(schema, name: str, path: str, ignored: list | None) -> bool:
+    """A retired custom field: its value is dropped and recorded, never refused."""
+    if schema is None or name.lower() not in (n.lower() for n in schema.retired):
+        return False
+    if ignored is not None:
+        ignored.append(f"{path} (retired custom field)")
+    return True
+
+
 def skip_unknown(path: str, unknown: str, ignored: list | None) -> None:
     """Drop an unknown attribute: record it, or raise when `unknown` is "reject"."""
     if unknown == "reject":
-        raise InvalidValue(f"Unknown attribute {clip(path)!r}")
+        raise UnknownAttribute(f"Unknown attribute {clip(path)!r}")
     if ignored is not None:
         ignored.append(path)
 
@@ -116,7 +131,8 @@ def _store(resource: dict, schema, name: str, value, options: dict, path: str) -
     """Coerce one attribute of `schema` (or a common attribute) into the resource."""
     attribute = schema.attr(name) or (common(name) if schema.id in _CORES else None)
     if attribute is None:
-        skip_unknown(path, options["unknown"], options["ignored"])
+        if not retired(schema, name, path, options["ignored"]):
+            skip_unknown(path, options["unknown"], options["ignored"])
         return
     if attribute.mutability in ("readOnly", "writeOnly"):
         return  # RFC 7643 §2.2: readOnly ignored on input; writeOnly (password) never stored
@@ -202,20 +218,47 @@ def scalar(attribute: Attribute, value, path: str, max_value_length: int = 4096)
             return _BOOLEANS[value.lower()]
         return _expect(value, isinstance(value, bool), path, "a boolean")
     if kind == "integer":
-        return _expect(value, isinstance(value, int) and not isinstance(value, bool), path,
-                       "an integer")
+        ok = isinstance(value, int) and not isinstance(value, bool) and fits_64_bits(value)
+        return _expect(value, ok, path, "an integer of at most 64 bits")
     if kind == "decimal":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return _expect(value, ok and math.isfinite(value), path, "a decimal number")
+        return _decimal(value, path)
     _expect(value, isinstance(value, str), path, "a string" if kind == "string" else
             f"a string ({kind})")
     if len(value) > max_value_length:
         raise InvalidValue(f"{clip(path)}: value longer than {max_value_length} characters")
     if kind == "dateTime":
         _expect(value, _is_datetime(value), path, "an ISO 8601 dateTime")
-    elif kind == "binary":
+        return utc_datetime(value)
+    if kind == "binary":
         _expect(value, _is_base64(value), path, "base64-encoded binary")
     return value
+
+
+def fits_64_bits(number: int) -> bool:
+    """Integers are stored and compared as 64-bit (BIGINT on PostgreSQL)."""
+    return -(2**63) <= number < 2**63
+
+
+def _decimal(value, path: str) -> float:
+    """A decimal as a JSON number or a numeric string: Entra sends decimals as String."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return _expect(value, ok and math.isfinite(value), path, "a decimal number")
+
+
+def utc_datetime(text: str) -> str:
+    """An xsd:dateTime normalised to UTC, e.g. `2021-06-01T23:00:00Z`.
+
+    Fractions of a second are kept to the precision given (at most µs). Without an offset
+    the time is read as UTC, as filters read it (scim/query.py).
+    """
+    moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    spec = "seconds" if not moment.microsecond else (
+        "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds")
+    return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def _expect(value, ok: bool, path: str, expected: str):

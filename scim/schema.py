@@ -67,6 +67,8 @@ class Schema:
     name: str
     description: str
     attributes: tuple[Attribute, ...]
+    # Names of retired attributes: writes drop their values (noted), even under "reject".
+    retired: tuple[str, ...] = ()
 
     def attr(self, name: str) -> Attribute | None:
         lowered = name.lower()
@@ -129,7 +131,8 @@ class ResourceType:
             "endpoint": self.endpoint,
             "description": self.description,
             "schema": self.core.id,
-            "schemaExtensions": [{"schema": s.id, "required": False} for s in self.extensions],
+            "schemaExtensions": [{"schema": s.id, "required": False}
+                                 for s in self.extensions if s.attributes],
             "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{self.name}"},
         }
 
@@ -300,10 +303,11 @@ COMMON = (
 CUSTOM_TYPES = {"string", "boolean", "integer", "decimal", "dateTime", "reference"}
 
 
-def custom_schema(urn: str, fields) -> Schema:
+def custom_schema(urn: str, fields, retired: tuple[str, ...] = ()) -> Schema:
     """Build the custom extension schema from declared custom fields.
 
-    `fields` is an iterable of objects with `name`, `type`, `multi_valued` and `description`.
+    `fields` is an iterable of objects with `name`, `type`, `multi_valued` and `description`;
+    `retired` names the retired ones, whose values writes ignore.
     """
     attributes = tuple(
         Attribute(
@@ -316,7 +320,7 @@ def custom_schema(urn: str, fields) -> Schema:
         for f in fields
     )
     return Schema(urn, "CustomExtension", "Custom attributes declared by this Rollcall's admins.",
-                  attributes)
+                  attributes, tuple(retired))
 
 
 def user_type(custom: Schema | None = None) -> ResourceType:

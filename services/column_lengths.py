@@ -15,7 +15,8 @@ from services import errors
 
 # Column names as a SCIM client knows them; other columns are named table.column.
 LABELS = {
-    "user_name": "userName", "external_id": "externalId", "display_name": "displayName",
+    "user_name": "userName", "user_name_key": "userName", "external_id": "externalId",
+    "display_name": "displayName", "display_name_key": "displayName",
     "given_name": "name.givenName", "family_name": "name.familyName", "title": "title",
     "employee_number": "employeeNumber", "department": "department", "division": "division",
     "organization": "organization", "cost_center": "costCenter",

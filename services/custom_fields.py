@@ -1,4 +1,9 @@
-"""Custom fields: declared by admins, published at once in the custom User extension."""
+"""Custom fields: declared by admins, published at once in the custom User extension.
+
+Retiring a field takes it out of /Schemas and moves each user's value out of `data` into
+`users.retired_values`: reads no longer show it, writes that carry it ignore it (noted),
+and no stored value can make a write fail validation. Restoring moves the values back.
+"""
 
 import re
 import time
@@ -13,6 +18,7 @@ from scim.errors import Uniqueness
 from services import audit
 from services import caches
 from services import config
+from services import shelf
 from services import tx
 from services.audit import Target
 
@@ -25,13 +31,19 @@ _cache: dict = {"at": 0.0, "fields": None}
 
 def active() -> list[CustomField]:
     """The declared, unretired fields (cached for a second per process)."""
+    return [f for f in _declared() if f.retired_at is None]
+
+
+def retired_names() -> tuple[str, ...]:
+    return tuple(f.name for f in _declared() if f.retired_at is not None)
+
+
+def _declared() -> list[CustomField]:
     now = time.monotonic()
     if _cache["fields"] is None or now - _cache["at"] > _TTL:
         from models import db
 
-        query = (select(CustomField).where(CustomField.retired_at.is_(None))
-                 .order_by(CustomField.name))
-        fields = list(db.session.execute(query).scalars())
+        fields = list(db.session.execute(select(CustomField).order_by(CustomField.name)).scalars())
         for field in fields:
             db.session.expunge(field)
         _cache["fields"] = fields
@@ -50,8 +62,10 @@ def urn() -> str:
 
 def user_type() -> schema.ResourceType:
     """The User resource type as it is now, custom extension included."""
-    fields = active()
-    return schema.user_type(schema.custom_schema(urn(), fields) if fields else None)
+    fields, retired = active(), retired_names()
+    if not fields and not retired:
+        return schema.user_type()
+    return schema.user_type(schema.custom_schema(urn(), fields, retired))
 
 
 def all_fields() -> list[CustomField]:
@@ -94,13 +108,27 @@ def describe(name: str, description: str, actor) -> CustomField:
 
 
 def retire(name: str, actor) -> CustomField:
-    """Retire a field: it leaves the schema; stored values stay in the audit trail."""
+    """Retire a field: it leaves the schema, and users' values move to `retired_values`."""
     with tx.write() as session:
         field = _get(session, name)
         if field.retired_at is None:
             field.retired_at = utcnow()
+            moved = shelf.shelve(session, urn(), field.name)
             audit.record(session, actor, "custom_field.retire", Target("CustomField", name, name),
-                         None)
+                         {"retired": [False, True], "valuesKept": [None, moved]})
+    invalidate()
+    return field
+
+
+def restore(name: str, actor) -> CustomField:
+    """Bring a retired field back, in /Schemas and with the values its users held."""
+    with tx.write() as session:
+        field = _get(session, name)
+        if field.retired_at is not None:
+            field.retired_at = None
+            moved = shelf.unshelve(session, urn(), field.name)
+            audit.record(session, actor, "custom_field.restore", Target("CustomField", name, name),
+                         {"retired": [True, False], "valuesRestored": [None, moved]})
     invalidate()
     return field
 

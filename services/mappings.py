@@ -23,6 +23,7 @@ from mappings.mapfile import Row
 from models import Setting
 from models import User
 from models import db
+from scim import casefold
 from scim import patch as scim_patch
 from scim import resource
 from scim.errors import SCIMError
@@ -165,7 +166,7 @@ def _seat_detail() -> str:
 
 
 def _user_name_taken(name: str) -> bool:
-    stmt = select(User.id).where(func.lower(User.user_name) == name.lower(),
+    stmt = select(User.id).where(User.user_name_key == casefold.key(name),
                                  User.hidden.is_(False))
     return db.session.execute(stmt.limit(1)).first() is not None
 

@@ -43,6 +43,40 @@ def save(values: dict, actor) -> dict:
     return changes
 
 
+def format_value(value) -> str:
+    """A rule's value as `rules show` prints it and `rules set` reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def parse(assignment: str) -> tuple[str, object]:
+    """Read `KEY=VALUE` as the command line gives it: (rule, typed value).
+
+    :raise ValueError: for a missing `=`, an unknown rule or a value of the wrong kind;
+    `save` checks the value against the rule's choices.
+    """
+    key, sep, text = assignment.partition("=")
+    key, text = key.strip(), text.strip()
+    if not sep:
+        raise ValueError(f"{assignment!r} is not KEY=VALUE")
+    if key not in RULES:
+        raise ValueError(f"{key!r} is not a provisioning rule (rules: {', '.join(RULES)})")
+    if key in ("require_email", "link_on_create"):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{key} is true or false")
+        return key, text.lower() == "true"
+    if key == "seat_limit":
+        if text and not text.isdigit():
+            raise ValueError("the seat limit is a whole number of at least 1, or empty for none")
+        return key, int(text) if text else None
+    if key in RETENTION:
+        if not text.isdigit():
+            raise ValueError(f"{key} is a whole number of days from 1 to {MAX_RETENTION_DAYS}")
+        return key, int(text)
+    return key, text
+
+
 def _check(values: dict) -> None:
     for key, value in values.items():
         if key not in RULES:

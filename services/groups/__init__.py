@@ -14,13 +14,13 @@ user or group deleted meanwhile either waits for the membership or is reported m
 import uuid
 
 from sqlalchemy import bindparam
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import Group
 from models import db
 from models import utcnow
+from scim import casefold
 from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
@@ -52,9 +52,9 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
     return memberships.members_of([g.id for g in rows], base_url)
 
 
-# Entra's group lookup, `displayName eq "…"`: at most one row on the unique index.
+# Entra's group lookup, `displayName eq "…"`: at most one row on the unique key index.
 _BY_NAME = select(Group.id, Group.data, Group.version, Group.created, Group.last_modified).where(
-    func.lower(Group.display_name) == bindparam("name"))
+    Group.display_name_key == bindparam("name"))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -67,7 +67,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "displayname")
         if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-            found = db.session.connection().execute(_BY_NAME, {"name": name.lower()})
+            found = db.session.connection().execute(_BY_NAME, {"name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, memberships.group_resolver))
@@ -199,10 +199,10 @@ def _check_unique(session, name: str, group_id: str) -> None:
     """Entra matches groups by displayName, so it is unique.
 
     Microsoft's "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft
-    Entra ID" (Get Group by displayName); the unique index on lower(display_name) decides
-    between concurrent writers.
+    Entra ID" (Get Group by displayName); the unique index on display_name_key (the matching
+    key, scim/casefold.py) decides between concurrent writers.
     """
-    stmt = select(Group.id).where(func.lower(Group.display_name) == name.lower(),
+    stmt = select(Group.id).where(Group.display_name_key == casefold.key(name),
                                   Group.id != group_id)
     if session.execute(stmt).first() is not None:
         raise errors.Conflict(f"displayName {name!r} is already in use", "displayName")
@@ -212,7 +212,10 @@ def _apply_attributes(data: dict, ops: list, unknown: str) -> dict:
     """Apply the operations that are not on members (displayName, externalId) with scim.patch."""
     if not ops:
         return data
+    quirks = []
     after, ignored = scim_patch.apply(data, ops, GROUP_TYPE, unknown=unknown,
-                                      max_value_length=settings.max_value_length())
+                                      max_value_length=settings.max_value_length(), quirks=quirks)
+    for quirk in quirks:
+        note(quirk)
     _note_ignored(ignored)
     return after

@@ -110,7 +110,7 @@ def _naive(value):
 
 
 GROUP_COLUMNS = {
-    ("displayname", None): query.Column(Group.display_name),
+    ("displayname", None): query.Column(Group.display_name, key=Group.display_name_key),
     ("externalid", None): query.Column(Group.external_id, case_exact=True),
     ("id", None): query.Column(Group.id, case_exact=True),
     ("meta", "created"): query.Column(Group.created, "dateTime", convert=_naive),

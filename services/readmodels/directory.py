@@ -20,6 +20,7 @@ from models import GroupMember
 from models import User
 from models import UserValue
 from models import db
+from scim import casefold
 from scim.query import escape_like
 
 PER_PAGE = 50
@@ -95,10 +96,11 @@ def user_conditions(f: UserFilter) -> list:
     conditions = []
     if f.q.strip():
         q = f.q.strip()
+        # userName and emails by their matching key (scim/casefold.py): "øyvind" finds Øyvind.
         emails = select(UserValue.user_id).where(UserValue.attr == "emails",
-                                                 contains(UserValue.value, q))
-        conditions.append(or_(contains(User.user_name, q), contains(User.display_name, q),
-                              User.id.in_(emails)))
+                                                 contains(UserValue.value_key, casefold.key(q)))
+        conditions.append(or_(contains(User.user_name_key, casefold.key(q)),
+                              contains(User.display_name, q), User.id.in_(emails)))
     state = {
         "active": and_(User.active.is_(True), User.hidden.is_(False)),
         "inactive": and_(User.active.is_(False), User.hidden.is_(False),
@@ -121,7 +123,7 @@ def user_conditions(f: UserFilter) -> list:
 # serves (the state has four values: sorting by it orders a filtered page, not the table).
 # The email is not sortable: it lives in user_values, and a join per row would not be.
 SORTS = {
-    "userName": lambda: (func.lower(User.user_name),),
+    "userName": lambda: (User.user_name_key,),  # the matching key (scim/casefold.py)
     "displayName": lambda: (func.lower(User.display_name),),
     "department": lambda: (func.lower(User.department),),
     "state": lambda: (User.hidden, User.seat_waiting, User.active.is_(False)),
@@ -196,15 +198,15 @@ def person(user_id: str | None) -> tuple[str, str, str | None] | None:
 def reports(manager_id: str, limit: int = 20) -> Page:
     """The first reports of a manager, and how many there are."""
     stmt = (select(User.id, User.user_name, User.display_name).where(User.manager_id == manager_id)
-            .order_by(func.lower(User.user_name)))
+            .order_by(User.user_name_key))
     return paginate(stmt, 1, limit, scalars=False)
 
 
 def groups(q: str = "", page: int = 1, per_page: int = PER_PAGE) -> Page:
     """A page of groups by name, each with its number of direct members."""
-    stmt = select(Group).order_by(func.lower(Group.display_name), Group.id)
+    stmt = select(Group).order_by(Group.display_name_key, Group.id)
     if q.strip():
-        stmt = stmt.where(contains(Group.display_name, q.strip()))
+        stmt = stmt.where(contains(Group.display_name_key, casefold.key(q.strip())))
     result = paginate(stmt, page, per_page)
     counts = member_counts([g.id for g in result.items])
     return replace(result, items=[(g, counts.get(g.id, 0)) for g in result.items])
@@ -292,7 +294,7 @@ def export(f: UserFilter, custom_urn: str, custom_names: list[str]):
                User.data)
         .outerjoin(manager, manager.id == User.manager_id)
         .where(*user_conditions(f))
-        .order_by(func.lower(User.user_name), User.id)
+        .order_by(User.user_name_key, User.id)
         .execution_options(yield_per=500)
     )
     yield [n for n, _ in EXPORT_COLUMNS] + ["email", "manager", "state"] + custom_names

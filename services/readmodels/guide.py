@@ -36,10 +36,22 @@ ENTRA_SOURCES = {
     f"{ENTERPRISE}:manager": "manager",
     f"{ENTERPRISE}:organization": "companyName",
 }
-# Entra's attribute editor knows these types; a decimal travels as a string.
+# Entra's attribute editor knows these types; it has none for decimals, which travel as
+# String: Rollcall reads a numeric string ("1.5") as the number (scim/resource.py).
 ENTRA_TYPES = {"string": "String", "boolean": "Boolean", "integer": "Integer",
                "decimal": "String", "dateTime": "DateTime", "reference": "Reference",
                "binary": "Binary", "complex": "Reference"}
+# What a custom field of each type accepts, for the guide's custom-attribute notes.
+TYPE_NOTES = {
+    "integer": "Integer in Entra: whole numbers of at most 64 bits (±9,223,372,036,854,775,807);"
+               " a larger value is refused.",
+    "decimal": 'String in Entra (it has no decimal type): Rollcall reads a numeric string such '
+               'as "1.5" or "-2e3" as the number, and filters and sorts it as one.',
+    "dateTime": "DateTime in Entra: ISO 8601 with an offset (2021-06-01T23:00:00Z); Rollcall "
+                "stores it in UTC and compares instants, whatever the offset sent. Without an "
+                "offset the time is read as UTC.",
+    "boolean": 'Boolean in Entra: true or false ("True"/"False" as strings are accepted too).',
+}
 SKIPPED = {"password", "groups", "entitlements", "x509Certificates"}
 
 
@@ -64,6 +76,12 @@ def mappings(rtype: ResourceType | None = None) -> tuple[list[Mapping], list[Map
     order = {target: i for i, target in enumerate(ENTRA_SOURCES)}
     recommended.sort(key=lambda r: (r.custom, order.get(r.target, len(order))))
     return recommended, [r for r in rows if not (r.source or r.custom)]
+
+
+def custom_type_notes(rows: list[Mapping]) -> list[tuple[str, str]]:
+    """(type, note) for each type among the custom fields that has one, in TYPE_NOTES order."""
+    types = {row.type for row in rows if row.custom}
+    return [(kind, note) for kind, note in TYPE_NOTES.items() if kind in types]
 
 
 def matching_target(matching_attribute: str) -> tuple[str, str]:

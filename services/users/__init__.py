@@ -1,11 +1,11 @@
 """Users: the verbs of the SCIM Users endpoint, each one transaction with its change record."""
 
 from sqlalchemy import bindparam
-from sqlalchemy import func
 from sqlalchemy import select
 
 from models import User
 from models import db
+from scim import casefold
 from scim import filter as scim_filter
 from scim import patch as scim_patch
 from scim import query
@@ -42,11 +42,11 @@ def get(user_id: str) -> User:
 
 # Entra's matching query, `userName eq "…"` (Microsoft's "Tutorial: Develop and plan
 # provisioning for a SCIM endpoint in Microsoft Entra ID", Get User by query): at most
-# one row, found by the unique index on lower(user_name). Built once, so SQLAlchemy
-# reuses its compiled form instead of rebuilding the filter's expression and its cache
-# key on every request.
+# one row, found by the unique index on its matching key (scim/casefold.py). Built once,
+# so SQLAlchemy reuses its compiled form instead of rebuilding the filter's expression
+# and its cache key on every request.
 _BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last_modified).where(
-    func.lower(User.user_name) == bindparam("name"), User.hidden.is_(False))
+    User.user_name_key == bindparam("name"), User.hidden.is_(False))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -60,7 +60,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "username")
         if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-            found = db.session.connection().execute(_BY_USER_NAME, {"name": name.lower()})
+            found = db.session.connection().execute(_BY_USER_NAME, {"name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, store.resolver(rtype)))
@@ -151,8 +151,11 @@ def _patched(user: User, operations, rtype, actor, if_match: str | None,
     """
     check_if_match(if_match, etag(user))
     before = user.data
+    quirks = []
     after, ignored = scim_patch.apply(dict(before), operations, rtype, unknown=_unknown(),
-                                      max_value_length=settings.max_value_length())
+                                      max_value_length=settings.max_value_length(), quirks=quirks)
+    for quirk in quirks:
+        note(quirk)
     if after == before:
         _note_ignored(ignored)
         return None
@@ -250,7 +253,7 @@ def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None
 
 
 def _check_unique_name(session, data: dict, user_id: str) -> None:
-    stmt = select(User.id).where(func.lower(User.user_name) == data["userName"].lower(),
+    stmt = select(User.id).where(User.user_name_key == casefold.key(data["userName"]),
                                  User.id != user_id)
     if session.execute(stmt).first() is not None:
         raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")

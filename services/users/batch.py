@@ -9,12 +9,12 @@ one transaction per user.
 
 from datetime import timedelta
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import User
 from models import utcnow
+from scim import casefold
 from scim.errors import SCIMError
 from services import errors
 from services import settings
@@ -39,10 +39,9 @@ def create(bodies: list[dict], actor, max_errors: int | None = None
     """Create users from POST bodies in one transaction; returns one outcome per body.
 
     The outcomes stop after `max_errors` failures (failOnErrors), and before a body that
-    must go through users.create alone: a hidden user's userName (the POST revives it) or
-    a userName that is not ASCII (SQL's lower() may not fold it as Python does).
-    Returns None when a concurrent writer got there first (took a userName): nothing
-    was written, and users.create, one body at a time, says what failed.
+    must go through users.create alone: a hidden user's userName (the POST revives it).
+    Returns None when a concurrent writer got there first (took a userName, deleted a
+    manager): nothing was written, and users.create, one body at a time, says what failed.
     """
     rtype = users.resource_type()
     loaded = [_validate(body, rtype) for body in bodies]
@@ -89,7 +88,7 @@ class _Plan:
                 continue
             data, ignored = item
             name = data["userName"]
-            if not name.isascii() or self.taken.get(name.lower()):
+            if self.taken.get(casefold.key(name)):
                 return  # users.create must take this one: see create()
             users.note_ignored(ignored)
             try:
@@ -103,13 +102,14 @@ class _Plan:
 
     def accept(self, data: dict) -> None:
         """users.create for one body: its userName check, then the one write path's."""
-        if data["userName"].lower() in self.taken:
+        key = casefold.key(data["userName"])
+        if key in self.taken:
             raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")
         user = write.new_user()
         change = write.prepare(self.checks, user, {}, data, self.rtype, self.actor,
                                "user.create", was_active=False, new=True,
                                now=self.clock.tick())
-        self.taken[data["userName"].lower()] = False
+        self.taken[key] = False
         self.writes.append(change)
         self.outcomes.append(user)
 
@@ -118,11 +118,11 @@ class _Plan:
 
 
 def _taken(session, names: list[str]) -> dict[str, bool]:
-    """{lower(userName): hidden} of the stored users with these names, in one query."""
+    """{userName key: hidden} of the stored users with these names, in one query."""
     if not names:
         return {}
-    lowered = func.lower(User.user_name)
-    stmt = select(lowered, User.hidden).where(lowered.in_({n.lower() for n in names}))
+    keys = {casefold.key(n) for n in names}
+    stmt = select(User.user_name_key, User.hidden).where(User.user_name_key.in_(keys))
     return {name: hidden for name, hidden in session.execute(stmt)}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from models import User
 from models import UserValue
+from scim import casefold
 from services import errors
 from services import settings
 from services.context import note
@@ -50,7 +51,7 @@ def lock_keys(data: dict, was_active: bool) -> list[str]:
         keys.append("seats")
     email = matching_email(data)
     if email:
-        keys.append("email:" + email.lower())
+        keys.append("email:" + casefold.key(email))
     return keys
 
 
@@ -106,14 +107,14 @@ def require_email(data: dict) -> None:
 
 def find_existing(session, data: dict) -> User | None:
     """The user a POST collides with: by userName, or by email/externalId for linking."""
-    stmt = select(User).where(func.lower(User.user_name) == data["userName"].lower())
+    stmt = select(User).where(User.user_name_key == casefold.key(data["userName"]))
     user = session.execute(stmt).scalar_one_or_none()
     if user is not None or not settings.get("link_on_create"):
         return user
     email = work_email(data)
     if email:
         stmt = select(User).join(UserValue).where(
-            UserValue.attr == "emails", func.lower(UserValue.value) == email.lower())
+            UserValue.attr == "emails", UserValue.value_key == casefold.key(email))
         user = session.execute(stmt.limit(1)).scalar_one_or_none()
     if user is None and data.get("externalId"):
         stmt = select(User).where(User.external_id == data["externalId"])
@@ -137,7 +138,7 @@ def check_email_unique(session, data: dict, user_id: str | None) -> None:
     if not email:
         return
     stmt = select(UserValue.user_id).where(UserValue.attr == "emails",
-                                           func.lower(UserValue.value) == email.lower())
+                                           UserValue.value_key == casefold.key(email))
     if user_id is not None:
         stmt = stmt.where(UserValue.user_id != user_id)
     if session.execute(stmt.limit(1)).first() is not None:

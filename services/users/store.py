@@ -2,10 +2,14 @@
 
 import json
 
+from sqlalchemy import BigInteger
+from sqlalchemy import Float
+from sqlalchemy import cast
 from sqlalchemy import select
 
 from models import User
 from models import UserValue
+from scim import casefold
 from scim import query
 from scim.errors import InvalidFilter
 from scim.schema import ENTERPRISE
@@ -29,7 +33,7 @@ CORE_COLUMNS = {
 
 # Filter paths (lower case) answered by a column rather than the JSON document.
 FILTER_COLUMNS = {
-    ("username", None): query.Column(User.user_name),
+    ("username", None): query.Column(User.user_name, key=User.user_name_key),
     ("externalid", None): query.Column(User.external_id, case_exact=True),
     ("id", None): query.Column(User.id, case_exact=True),
     ("displayname", None): query.Column(User.display_name),
@@ -66,6 +70,7 @@ def _get(data: dict, path: tuple):
 def columns(data: dict) -> dict:
     """The indexed column values of a canonical dict, by column name."""
     out = {column: _get(data, path) for column, path in CORE_COLUMNS.items()}
+    out["user_name_key"] = casefold.key_or_none(out["user_name"])
     out["active"] = data.get("active", True) is not False
     out["manager_id"] = _get(data, (ENTERPRISE, "manager", "value"))
     return out
@@ -118,7 +123,8 @@ def _rows(user_id: str, key: str, entries: list) -> list[dict]:
         value = entry.get("value")
         if value is not None and not isinstance(value, str):
             value = json.dumps(value)
-        rows.append({"user_id": user_id, "attr": key, "value": value, "type": entry.get("type"),
+        rows.append({"user_id": user_id, "attr": key, "value": value,
+                     "value_key": casefold.key_or_none(value), "type": entry.get("type"),
                      "primary": entry.get("primary") is True, "display": entry.get("display"),
                      "entry": entry})
     return rows
@@ -194,7 +200,9 @@ def _attribute(rtype, urn, name):
 
 
 def _multi(key: str, attr) -> query.Multi:
-    subs = {"value": query.Column(UserValue.value, _value_type(attr)),
+    value = attr.sub("value") or attr
+    subs = {"value": query.Column(UserValue.value, value.type, case_exact=value.case_exact,
+                                  key=UserValue.value_key),
             "type": query.Column(UserValue.type),
             "primary": query.Column(UserValue.primary, "boolean"),
             "display": query.Column(UserValue.display)}
@@ -202,9 +210,7 @@ def _multi(key: str, attr) -> query.Multi:
         if sub.name.lower() not in subs:
             subs[sub.name.lower()] = query.Column(UserValue.entry[sub.name].as_string(), sub.type)
     if not attr.sub_attributes:  # a simple multi-valued custom field: its values are `value`
-        subs = {"value": query.Column(UserValue.value, attr.type,
-                                      convert=None if attr.type in ("string", "reference",
-                                                                    "dateTime") else json.dumps)}
+        subs = {"value": _typed(UserValue.value, attr.type, key=UserValue.value_key)}
 
     def exists(condition):
         rows = select(UserValue.user_id).where(UserValue.attr == key)
@@ -214,11 +220,6 @@ def _multi(key: str, attr) -> query.Multi:
         return User.id.in_(rows)
 
     return query.Multi(exists=exists, subs=subs)
-
-
-def _value_type(attr) -> str:
-    sub = attr.sub("value")
-    return sub.type if sub is not None else attr.type
 
 
 def _json_column(urn, attr, sub_name) -> query.Column:
@@ -233,7 +234,23 @@ def _json_column(urn, attr, sub_name) -> query.Column:
     if target.type == "complex":
         raise InvalidFilter(f"{attr.name} is complex: filter on one of its sub-attributes")
     element = User.data[tuple(path)]
-    expr = {"boolean": element.as_boolean, "integer": element.as_integer,
-            "decimal": element.as_float}.get(target.type, element.as_string)()
-    return query.Column(expr, target.type, case_exact=target.case_exact)
+    if target.type == "boolean":
+        return query.Column(element.as_boolean(), "boolean")
+    return _typed(element.as_string(), target.type, case_exact=target.case_exact)
+
+
+def _typed(text, kind: str, case_exact: bool = False, key=None) -> query.Column:
+    """A stored value read as text, compared as its type.
+
+    Integers as 64-bit, decimals as floats, dateTimes as instants (stored in UTC).
+    """
+    if kind == "integer":
+        return query.Column(cast(text, BigInteger), kind)
+    if kind == "decimal":
+        return query.Column(cast(text, Float), kind)
+    if kind == "dateTime":
+        return query.Column(query.instant(text), kind, convert=query.instant_literal)
+    if kind == "boolean":  # child rows hold json.dumps(value): "true" / "false"
+        return query.Column(text, kind, convert=json.dumps)
+    return query.Column(text, kind, case_exact=case_exact, key=key)
 

@@ -75,3 +75,31 @@ def test_every_target_in_the_table_is_a_path_rollcall_accepts(app):
         after, ignored = patch.apply({"userName": "u"}, patch.operations(body), rtype,
                                      unknown="reject")
         assert after != {"userName": "u"} and not ignored, mapping.target
+
+
+@pytest.mark.parametrize("kind, text", [
+    ("decimal", "String in Entra (it has no decimal type)"),
+    ("integer", "64 bits"),
+    ("dateTime", "stores it in UTC and compares instants"),
+])
+def test_each_custom_type_gets_its_entra_type_and_what_it_accepts(admin_client, kind, text):
+    custom_fields.define("weight", kind, False, "", CLI)
+    html = page(admin_client.get("/admin/setup"))
+    assert text in html
+    row = next(m for m in guide.mappings()[0] if m.target == f"{CUSTOM}:weight")
+    assert row.entra_type == {"decimal": "String", "integer": "Integer",
+                              "dateTime": "DateTime"}[kind]
+
+
+def test_no_type_notes_without_custom_fields(admin_client):
+    assert "64 bits" not in page(admin_client.get("/admin/setup"))
+
+
+@pytest.mark.parametrize("values, required", [
+    ({"require_email": True}, True), ({"matching_attribute": "email"}, True), ({}, False)])
+def test_the_guide_says_how_to_keep_users_without_email_out_of_scope(admin_client, values,
+                                                                     required):
+    rules.save(values, CLI)
+    html = page(admin_client.get("/admin/setup"))
+    assert "Source Object Scope" in html and "<code>mail</code> <strong>IS NOT NULL" in html
+    assert ("need a work email on every new user" in html) is required

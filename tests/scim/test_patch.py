@@ -26,6 +26,7 @@ USER_WITH_CUSTOM = schema.user_type(schema.custom_schema(CUSTOM, [
     SimpleNamespace(name="postalCode", type="string", multi_valued=False, description=""),
 ]))
 GROUP = schema.GROUP_TYPE
+CORE = USER.core.id
 
 
 def body(*ops):
@@ -320,14 +321,76 @@ def test_undeclared_custom_extension_ignored_and_recorded():
     assert ignored == [f"{CUSTOM}:postalCode", f"{CUSTOM}:costCentre", "bogus", f"{ENT}:x"]
 
 
-@pytest.mark.parametrize("op", [
-    {"op": "Add", "path": f"{CUSTOM}:postalCode", "value": "1"},
-    {"op": "replace", "value": {"bogus": 1}},
-    {"op": "replace", "path": "name", "value": {"bogus": 1}},
-])
-def test_unknown_rejected(op):
-    with pytest.raises(InvalidValue):
+UNKNOWN = [
+    ("undeclared extension path", {"op": "Add", "path": f"{CUSTOM}:postalCode", "value": "1"},
+     f"{CUSTOM}:postalCode"),
+    ("path-less key", {"op": "replace", "value": {"bogus": 1}}, "bogus"),
+    ("key of a complex value", {"op": "replace", "path": "name", "value": {"bogus": 1}},
+     "name.bogus"),
+    ("core path", {"op": "replace", "path": "bogus", "value": 1}, "bogus"),
+    ("core URN path", {"op": "add", "path": f"{CORE}:bogus", "value": 1}, f"{CORE}:bogus"),
+    ("sub-attribute path", {"op": "replace", "path": "name.bogus", "value": 1}, "name.bogus"),
+    ("remove path", {"op": "remove", "path": "bogus"}, "bogus"),
+    ("filtered path", {"op": "replace", "path": 'bogus[type eq "x"].value', "value": 1},
+     'bogus[type eq "x"].value'),
+    ("enterprise path", {"op": "add", "path": f"{ENT}:bogus", "value": 1}, f"{ENT}:bogus"),
+]
+
+
+@pytest.mark.parametrize(("op", "path"), [c[1:] for c in UNKNOWN], ids=[c[0] for c in UNKNOWN])
+def test_unknown_rejected_as_invalid_path(op, path):
+    with pytest.raises(InvalidPath) as error:
         run({"userName": "u"}, [op], unknown="reject")
+    assert path in error.value.detail
+
+
+@pytest.mark.parametrize(("op", "path"), [c[1:] for c in UNKNOWN], ids=[c[0] for c in UNKNOWN])
+def test_unknown_ignored_and_recorded_in_both_forms(op, path):
+    after, ignored = run({"userName": "u", "title": "T"}, [
+        op, {"op": "replace", "path": "active", "value": "False"}])
+    assert after == {"userName": "u", "title": "T", "active": False}
+    assert ignored == [path]
+
+
+DOTTED = [
+    ("enterprise manager, path form", {"op": "replace", "path": f"{ENT}.manager",
+                                       "value": {"value": "m1"}},
+     {ENT: {"manager": {"value": "m1"}}}),
+    ("enterprise manager, bare value", {"op": "replace", "path": f"{ENT}.manager",
+                                        "value": "m1"},
+     {ENT: {"manager": {"value": "m1"}}}),
+    ("enterprise department, path-less key", {"op": "add", "value": {f"{ENT}.department": "D"}},
+     {ENT: {"department": "D"}}),
+    ("core attribute", {"op": "replace", "path": f"{CORE}.title", "value": "Lead"},
+     {"title": "Lead"}),
+    ("case-insensitive URN", {"op": "replace", "path": f"{ENT.upper()}.manager",
+                              "value": {"value": "m1"}},
+     {ENT: {"manager": {"value": "m1"}}}),
+]
+
+
+@pytest.mark.parametrize(("op", "added"), [c[1:] for c in DOTTED], ids=[c[0] for c in DOTTED])
+def test_dotted_urn_is_read_as_the_attribute_it_names_and_recorded(op, added):
+    quirks = []
+    after, ignored = patch.apply({"userName": "u"}, patch.operations(body(op)), USER,
+                                 quirks=quirks)
+    assert after == {"userName": "u", **added}
+    assert ignored == []
+    assert len(quirks) == 1 and quirks[0].lower().startswith("read patch path 'urn:")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (f"{ENT}.manager", f"{ENT}:manager"),
+    (f"{ENT}:manager", None),
+    (f"{CORE}:name.givenName", None),
+    (f"{CORE}.name.givenName", f"{CORE}:name.givenName"),
+    (f"{ENT}.", None),
+    ("manager", None),
+    ("urn:example:Other:2.0:User.manager", None),
+    (None, None),
+])
+def test_undotted(text, expected):
+    assert patch.undotted(USER, text) == expected
 
 
 def test_hand_built_path():
@@ -342,8 +405,6 @@ def test_hand_built_path():
 
 ERRORS = [
     ("remove without path", [{"op": "remove"}], NoTarget),
-    ("unknown core path", [{"op": "replace", "path": "bogus", "value": 1}], InvalidPath),
-    ("unknown sub-attribute", [{"op": "replace", "path": "name.bogus", "value": 1}], InvalidPath),
     ("unparseable path", [{"op": "replace", "path": "emails[type eq", "value": 1}], InvalidPath),
     ("path not a string", [{"op": "replace", "path": 3, "value": 1}], InvalidPath),
     ("filter on a simple attribute", [{"op": "remove", "path": 'userName[value eq "x"]'}],
