@@ -45,6 +45,15 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "LOG_LEVEL": "INFO",
     "LOG_REQUESTS": True,
+    # Outbound change events (docs/events.md): gunicorn.conf.py starts the delivery thread.
+    "EVENTS_DELIVERY_THREAD": True,
+    "EVENTS_ISSUER": None,
+    "EVENTS_LEASE_SECONDS": 30,
+    "EVENTS_HTTP_TIMEOUT": 10,
+    "EVENTS_RETRY_BASE": 1,
+    "EVENTS_RETRY_MAX": 3600,
+    "EVENTS_MAX_AGE": 3 * 86400,
+    "EVENTS_POLL_WAIT": 10,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -61,6 +70,13 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,
+    "EVENTS_DELIVERY_THREAD": lambda v: v.lower() in ("1", "true", "yes"),
+    "EVENTS_ISSUER": str,
+    "EVENTS_LEASE_SECONDS": float,
+    "EVENTS_HTTP_TIMEOUT": float,
+    "EVENTS_RETRY_BASE": float,
+    "EVENTS_RETRY_MAX": float,
+    "EVENTS_MAX_AGE": float,
 }
 
 
@@ -127,6 +143,7 @@ def _register(app: Flask) -> None:
     from blueprints import audit
     from blueprints import auth
     from blueprints import errors
+    from blueprints import events_public
     from blueprints import health
     from blueprints import scim
     from commands import register_commands
@@ -138,6 +155,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(events_public.bp)
+    csrf.exempt(events_public.bp)
     _register_login(app)
     errors.register(app)
     register_commands(app)

@@ -40,8 +40,17 @@ logconfig_dict = {
 }
 
 
+def post_worker_init(worker):
+    """Start the event delivery thread; the workers compete for its lease (docs/events.md)."""
+    from services.events import delivery
+
+    delivery.start(worker.wsgi)
+
+
 def worker_exit(server, worker):
     """Flush the request log before a worker stops (graceful shutdown)."""
     app = getattr(worker, "wsgi", None)
+    if app is not None and "rollcall_events" in getattr(app, "extensions", {}):
+        app.extensions["rollcall_events"].stop()
     if app is not None and "rollcall_request_log" in getattr(app, "extensions", {}):
         app.extensions["rollcall_request_log"].flush()

@@ -6,6 +6,11 @@ from .audit import RequestLog
 from .base import db
 from .base import utcnow
 from .custom_field import CustomField
+from .event import Event
+from .event import EventDelivery
+from .event import EventKey
+from .event import EventLease
+from .event import EventSubscription
 from .group import Group
 from .group import GroupMember
 from .setting import Setting
@@ -14,6 +19,7 @@ from .user import User
 from .user import UserValue
 
 __all__ = [
-    "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group", "GroupMember",
+    "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event", "EventDelivery",
+    "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
     "RequestLog", "Setting", "User", "UserValue", "db", "utcnow",
 ]

@@ -49,6 +49,7 @@ def make_app(tmp_path, **overrides):
         "REQUEST_LOG_ASYNC": False,
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
+        "EVENTS_DELIVERY_THREAD": False,
     }
     config.update(overrides)
     return create_app(config)

@@ -4,6 +4,7 @@ from sqlalchemy import insert
 
 from models import ChangeRecord
 from models import utcnow
+from services import events
 from services import tx
 from services.audit.chain import content_hash
 from services.context import current_request_id
@@ -15,8 +16,10 @@ SECRET_KEYS = {"password", "secret", "token", "token_hash", "password_hash"}
 def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
            resource_name: str | None, changes: dict | None) -> ChangeRecord:
     """Add a change record to the caller's transaction, hashed for the audit chain."""
-    row = ChangeRecord(**entry(actor, action, resource_type, resource_id, resource_name, changes))
+    fields = entry(actor, action, resource_type, resource_id, resource_name, changes)
+    row = ChangeRecord(**fields)
     session.add(row)
+    events.emit(session, [fields])
     return row
 
 
@@ -24,6 +27,7 @@ def record_many(session, entries: list[dict]) -> None:
     """Insert change records built by `entry` with one executemany INSERT, in list order."""
     if entries:
         session.execute(insert(ChangeRecord.__table__), entries)
+        events.emit(session, entries)
 
 
 def entry(actor, action: str, resource_type: str | None, resource_id: str | None,
