@@ -12,7 +12,6 @@ from flask import request
 
 from models import db
 from scim.errors import InvalidValue
-from services import tx
 from services.events import delivery
 from services.events import poll
 from services.events import signing
@@ -25,8 +24,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 def jwks():
     keys = signing.jwks(db.session)
     if not keys["keys"]:  # receivers may fetch the key before the first SET is signed
-        with tx.write() as session:
-            signing.current_key(session, current_app.config["SECRET_KEY"])
+        signing.current_key(current_app.config["SECRET_KEY"])
         keys = signing.jwks(db.session)
     response = jsonify(keys)
     response.headers["Cache-Control"] = "public, max-age=300"

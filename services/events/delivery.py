@@ -166,7 +166,7 @@ class Outcome:
 
 def attempt(sub: EventSubscription, event: Event, settings: Settings) -> Outcome:
     """POST one event to the receiver; any 2xx is success (RFC 8935 §2.2 answers 202)."""
-    body, headers = formats.request(db.session, event, sub, settings.formats)
+    body, headers = formats.request(event, sub, settings.formats)
     started = time.monotonic()
     try:
         status, response_headers, text = post(sub.url, body, headers, settings.timeout)

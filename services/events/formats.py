@@ -73,17 +73,17 @@ def set_claims(event: Event, subscription: EventSubscription, issuer: str) -> di
     return claims
 
 
-def jws(session, event: Event, subscription: EventSubscription, options: Options) -> str:
-    key = signing.current_key(session, options.secret_key)
+def jws(event: Event, subscription: EventSubscription, options: Options) -> str:
+    key = signing.current_key(options.secret_key)
     claims = set_claims(event, subscription, options.issuer)
     return signing.sign_jws(key, options.secret_key, claims)
 
 
-def request(session, event: Event, subscription: EventSubscription,
+def request(event: Event, subscription: EventSubscription,
             options: Options) -> tuple[bytes, dict]:
     """The body and headers of one push (RFC 8935 §2 for SETs; Standard Webhooks otherwise)."""
     if subscription.format == "set":
-        body = jws(session, event, subscription, options).encode()
+        body = jws(event, subscription, options).encode()
         return body, {"Content-Type": "application/secevent+jwt", "Accept": "application/json"}
     body = json.dumps(webhook_payload(event), ensure_ascii=False,
                       separators=(",", ":")).encode()

@@ -80,7 +80,7 @@ def poll(sub: EventSubscription, request: PollRequest, options: formats.Options,
     if sub.paused:
         rows = []
     shown = rows[:request.max_events]
-    sets = {event.event_id: formats.jws(db.session, event, sub, options) for _, event in shown}
+    sets = {event.event_id: formats.jws(event, sub, options) for _, event in shown}
     _mark_sent([d.id for d, _ in shown])
     return {"sets": sets, "moreAvailable": len(rows) > request.max_events}
 

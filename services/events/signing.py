@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import EventKey
+from models import db
+from services import tx
 
 SECRET_PREFIX = "whsec_"
 ALG = "ES256"
@@ -72,23 +74,31 @@ def public_jwk(key: ec.EllipticCurvePublicKey) -> dict:
     return {**jwk, "kid": b64url(hashlib.sha256(canonical).digest()), "alg": ALG, "use": "sig"}
 
 
-def current_key(session, secret_key: str) -> EventKey:
-    """The signing key pair, generated on first use and kept in the database."""
-    key = session.execute(select(EventKey).where(EventKey.slot == "current")).scalar()
+def current_key(secret_key: str) -> EventKey:
+    """The signing key pair, generated on first use (its own transaction) and kept."""
+    key = _current(db.session)
     if key is not None:
         return key
+    try:
+        with tx.write() as session:
+            if _current(session) is None:
+                session.add(_generate(secret_key))
+    except IntegrityError:
+        pass  # another process generated it first: use theirs
+    return _current(db.session)
+
+
+def _current(session) -> EventKey | None:
+    return session.execute(select(EventKey).where(EventKey.slot == "current")).scalar()
+
+
+def _generate(secret_key: str) -> EventKey:
     private = ec.generate_private_key(ec.SECP256R1())
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     jwk = public_jwk(private.public_key())
-    key = EventKey(kid=jwk["kid"], alg=ALG, private_encrypted=encrypt(secret_key, pem),
-                   public_jwk=jwk, slot="current")
-    try:
-        with session.begin_nested():
-            session.add(key)
-    except IntegrityError:  # another process generated it first: use theirs
-        key = session.execute(select(EventKey).where(EventKey.slot == "current")).scalar_one()
-    return key
+    return EventKey(kid=jwk["kid"], alg=ALG, private_encrypted=encrypt(secret_key, pem),
+                    public_jwk=jwk, slot="current")
 
 
 def jwks(session) -> dict:
