@@ -1,14 +1,21 @@
-"""Command-line interface: `tokens`, `custom-fields`, `admins` (and Flask-Migrate's `db`).
+"""Command-line interface: `tokens`, `custom-fields`, `admins`, `audit`, `mappings` (and `db`).
 
 Operators script these, so their forms and outputs are kept stable.
 """
 
+import json
 import sys
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from mappings import mapfile
+from mappings.evaluator import evaluate
+from mappings.evaluator import render
+from mappings.sources import SourceError
+from mappings.sources import parse_source
+from mappings.syntax import ExpressionError
 from models import db
 from models import utcnow
 from models.admin import ROLES
@@ -16,6 +23,7 @@ from scim.errors import SCIMError
 from services import admins
 from services import audit
 from services import custom_fields
+from services import mappings
 from services import settings
 from services import tokens
 from services.actor import CLI
@@ -28,6 +36,7 @@ tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
 def _fail(error: SCIMError) -> None:
@@ -230,143 +239,51 @@ def _verify(seal: bool) -> list:
     return problems
 
 
+@mappings_cli.command("eval")
+@click.argument("expression")
+@click.option("--set", "values", multiple=True, metavar="ATTRIBUTE=VALUE",
+              help="A source attribute value; repeat for more (or for a multi-valued one).")
+def mappings_eval(expression, values):
+    """Print the value EXPRESSION gives, alone on the last line as JSON (null: no value)."""
+    try:
+        result = evaluate(expression, parse_source("\n".join(values)))
+    except SourceError as error:
+        raise click.UsageError(f"--set {error}") from None
+    except ExpressionError as error:
+        click.echo(f"{error.kind} at position {error.position}: {error.message}", err=True)
+        click.echo(f"  {expression}\n  {' ' * ((error.position or 1) - 1)}^", err=True)
+        raise SystemExit(1) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.dropped:
+        click.echo("IgnoreFlowIfNullOrEmpty: Entra leaves the attribute out", err=True)
+    click.echo(json.dumps(None if result.dropped else render(result.value), ensure_ascii=False))
+
+
+@mappings_cli.command("check")
+@click.argument("file", type=click.File("rb"))
+def mappings_check(file):
+    """Check a mapping JSON file against everyone in the directory; exit 1 if anyone fails."""
+    try:
+        rows = mapfile.loads(file.read(mapfile.MAX_FILE + 1))
+    except mapfile.MappingFileError as error:
+        raise click.ClickException(str(error)) from None
+    census = mappings.check_directory(rows)
+    for note in mappings.notes(rows):
+        click.echo(f"note: {note}")
+    click.echo(f"Checked {census.checked} of {census.total} people with {len(rows)} mappings.")
+    for sentence in census.sentences():
+        click.echo(sentence)
+    if census.failing:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
+    from commands_events import events_cli
+
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(events_cli)
-
-
-events_cli = AppGroup("events", help="Subscribe receivers to change events and deliver them.")
-
-
-def _events_settings():
-    from flask import current_app
-
-    from services.events import delivery
-
-    return delivery.settings_from(current_app.config)
-
-
-@events_cli.command("subscribe")
-@click.option("--url", help="The receiver's URL (push delivery).")
-@click.option("--format", "fmt", required=True, type=click.Choice(["standard-webhooks", "set"]))
-@click.option("--events", "event_filter", default=None,
-              help="Comma-separated filter, e.g. 'user.*,group.delete,deactivate' (default: all).")
-@click.option("--poll", is_flag=True, help="RFC 8936 poll delivery instead of push (format set).")
-@click.option("--name", default=None, help="A name to recognise the subscription by.")
-def events_subscribe(url, fmt, event_filter, poll, name):
-    """Subscribe a receiver; prints its id, then any secret alone on the last line."""
-    from flask import current_app
-
-    from services.events import subscriptions
-
-    if not poll and not url:
-        raise click.UsageError("--url is required (or --poll for poll delivery)")
-    try:
-        sub, secret = subscriptions.subscribe(CLI, current_app.config["SECRET_KEY"], fmt, url,
-                                              "poll" if poll else "push", event_filter, name)
-    except SCIMError as error:
-        _fail(error)
-    click.echo(sub.id)
-    if secret:
-        what = "poll bearer token" if poll else "signing secret"
-        click.echo(f"Copy the {what} now: it cannot be shown again.")
-        click.echo(secret)
-
-
-@events_cli.command("list")
-def events_list():
-    """Every subscription with its state and lag (never a secret)."""
-    from services.events import sequencer
-    from services.events import subscriptions
-
-    sequencer.sequence(db.engine)
-    rows = [("ID", "FORMAT", "METHOD", "STATE", "WAITING", "OLDEST", "PARKED", "DELIVERED",
-             "EVENTS", "URL")]
-    for sub in subscriptions.all_subscriptions():
-        lag = subscriptions.lag(sub.id)
-        oldest = f"{lag['oldest_age']:.0f}s" if lag["oldest_age"] is not None else "-"
-        rows.append((sub.id, sub.format, sub.method, "paused" if sub.paused else "active",
-                     str(lag["waiting"]), oldest, str(lag["parked"] + lag["rejected"]),
-                     str(lag["delivered"]), sub.event_filter or "*", sub.url or "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _subscription_command(name: str, help_text: str, action):
-    @events_cli.command(name, help=help_text)
-    @click.argument("subscription_id")
-    def command(subscription_id):
-        try:
-            action(subscription_id)
-        except SCIMError as error:
-            _fail(error)
-        click.echo(f"Subscription {subscription_id}: {name} done.")
-
-    return command
-
-
-def _pause(sid):
-    from services.events import subscriptions
-
-    subscriptions.set_paused(sid, True, CLI)
-
-
-def _resume(sid):
-    from services.events import subscriptions
-
-    subscriptions.set_paused(sid, False, CLI)
-
-
-def _delete(sid):
-    from services.events import subscriptions
-
-    subscriptions.delete(sid, CLI)
-
-
-_subscription_command("pause", "Hold deliveries; events queue up until resumed.", _pause)
-_subscription_command("resume", "Deliver again, the queued events first.", _resume)
-_subscription_command("delete", "Remove the subscription and its queue.", _delete)
-
-
-@events_cli.command("replay")
-@click.argument("subscription_id")
-@click.option("--from", "position", type=int, default=None, help="The first position to send.")
-@click.option("--since", type=click.DateTime(), default=None,
-              help="Or the first time to send (UTC), e.g. 2026-12-01T08:00:00.")
-def events_replay(subscription_id, position, since):
-    """Queue the matching events again from a position (or time) on."""
-    from services.events import subscriptions
-
-    if position is None and since is None:
-        raise click.UsageError("give --from POSITION or --since TIME")
-    try:
-        count = subscriptions.replay(subscription_id, CLI, position, since)
-    except SCIMError as error:
-        _fail(error)
-    click.echo(f"{count} events queued for subscription {subscription_id}.")
-
-
-@events_cli.command("deliver")
-@click.option("--once", is_flag=True, help="One pass, then exit (for cron and tests).")
-def events_deliver(once):
-    """Deliver in the foreground (instead of the gunicorn thread); Ctrl-C stops."""
-    from flask import current_app
-
-    from services.events import delivery
-
-    settings = _events_settings()
-    if once:
-        attempts = delivery.run_pass(settings) if delivery.acquire(settings) else 0
-        click.echo(f"{attempts} delivery attempts.")
-        return
-    worker = delivery.Worker(current_app._get_current_object(), settings)
-    try:
-        worker.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        worker.stop()
+    app.cli.add_command(mappings_cli)

@@ -17,6 +17,9 @@ timeout = 60
 # SIGTERM; keep the orchestrator's stop timeout (Docker, systemd, Kubernetes) above it.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# The mapping workbench evaluates with GET (auditors may use it; the page works without
+# JavaScript), so a whole mapping travels in the query string: allow gunicorn's maximum.
+limit_request_line = 8190
 # gunicorn 27's control socket sits at one per-user path that every server would share.
 control_socket_disable = True
 accesslog = None  # the app logs one JSON line per request (logging_setup.py)

@@ -1,6 +1,7 @@
 """WTForms for the admin UI; every form that posts carries a CSRF token (Flask-WTF)."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import IntegerField
@@ -144,3 +145,10 @@ class UserFilterForm(FlaskForm):
     division = StringField("Division", validators=[Optional(), Length(max=512)])
     organization = StringField("Organisation", validators=[Optional(), Length(max=512)])
     manager = HiddenField()
+
+
+class MappingImportForm(FlaskForm):
+    """A mapping JSON file, or its text pasted (docs/mappings.md describes the format)."""
+
+    file = FileField("JSON file")
+    text = TextAreaField("Or paste the JSON", validators=[Length(max=512 * 1024)])

@@ -48,6 +48,7 @@ def _imports(package: str) -> set[str]:
 
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("scim", {"flask", "models", "services", "blueprints"}),
+    ("mappings", {"flask", "models", "services", "blueprints", "scim"}),
     ("models", {"services", "blueprints"}),
     ("services", {"blueprints"}),
 ])

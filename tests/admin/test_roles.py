@@ -14,7 +14,7 @@ from tests.admin.helpers import page
 SELF_SERVICE = {"auth.login", "auth.logout", "auth.password"}
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
-              "/admin/settings", "/admin/directory/users.csv"]
+              "/admin/settings", "/admin/directory/users.csv", "/admin/mappings"]
 WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 
 
