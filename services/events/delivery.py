@@ -113,6 +113,7 @@ def run_pass(settings: Settings, now: datetime | None = None) -> int:
     The caller holds the lease. Tests pass `now` to step through retries without waiting.
     """
     sequencer.sequence(db.engine)
+    db.session.rollback()  # a fresh snapshot, with what the sequencer just queued
     now = now or utcnow()
     attempts = 0
     subs = db.session.execute(select(EventSubscription).where(

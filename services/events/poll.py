@@ -72,10 +72,10 @@ def poll(sub: EventSubscription, request: PollRequest, options: formats.Options,
     deadline = time.monotonic() + (0 if request.return_immediately else wait)
     while True:
         sequencer.sequence(db.engine)
+        db.session.rollback()  # a fresh snapshot, with what the sequencer just queued
         rows = _pending(sub.id, request.max_events + 1) if request.max_events else []
         if rows or sub.paused or time.monotonic() >= deadline or not request.max_events:
             break
-        db.session.rollback()
         time.sleep(0.2)
     if sub.paused:
         rows = []
