@@ -76,8 +76,18 @@ def settings_from(config) -> Settings:
 # --- the lease -------------------------------------------------------------------------
 
 def acquire(settings: Settings, now: datetime | None = None) -> bool:
-    """Take or renew the lease; False while another live process holds it."""
+    """Take or renew the lease; False while another live process holds it.
+
+    A read decides first, so the idle processes and a holder with time left write nothing.
+    """
     now = now or utcnow()
+    db.session.rollback()
+    lease = db.session.get(EventLease, LEASE, populate_existing=True)
+    left = (lease.expires_at - now).total_seconds() if lease and lease.expires_at else -1
+    if lease is not None and left > settings.lease_seconds / 2:
+        return lease.holder == settings.holder
+    if lease is not None and left > 0 and lease.holder != settings.holder:
+        return False
     until = now + timedelta(seconds=settings.lease_seconds)
     leases = EventLease.__table__
     with tx.write() as session:

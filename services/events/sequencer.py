@@ -50,6 +50,10 @@ def exclusive(engine):
 
 def sequence(engine) -> int:
     """Number every committed unnumbered event and queue its deliveries; returns how many."""
+    with engine.connect() as conn:  # a read first: no write lock when there is nothing new
+        if conn.execute(select(events.c.id).where(events.c.position.is_(None)).limit(1)).first() \
+                is None:
+            return 0
     total = 0
     while True:
         with exclusive(engine) as conn:
