@@ -14,6 +14,7 @@ from extensions import migrate
 from models import db
 from models.engine import configure_engine
 from services.audit import requestlog
+from services.ops import scheduler as ops_scheduler
 
 DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///rollcall.sqlite",
@@ -54,6 +55,8 @@ DEFAULTS = {
     "EVENTS_RETRY_MAX": 3600,
     "EVENTS_MAX_AGE": 3 * 86400,
     "EVENTS_POLL_WAIT": 10,
+    # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
+    "OPS_SCHEDULER": True,
 }
 
 # Environment variables read as they are named (operators script these).
@@ -77,6 +80,12 @@ ENV_KEYS = {
     "EVENTS_RETRY_BASE": float,
     "EVENTS_RETRY_MAX": float,
     "EVENTS_MAX_AGE": float,
+    "METRICS_TOKEN": str,
+    "METRICS_ALLOW": str,
+    "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
+    "OPS_CYCLE_GAP_MINUTES": float,
+    "OPS_CYCLE_OVERDUE_MINUTES": float,
+    "OPS_BASE_URL": str,
 }
 
 
@@ -136,15 +145,18 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     requestlog.init_app(app)
+    ops_scheduler.init_app(app)
 
 
 def _register(app: Flask) -> None:
     from blueprints import admin
+    from blueprints import admin_health
     from blueprints import audit
     from blueprints import auth
     from blueprints import errors
     from blueprints import events_public
     from blueprints import health
+    from blueprints import metrics
     from blueprints import scim
     from commands import register_commands
     from web import install_middleware
@@ -157,6 +169,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(events_public.bp)
     csrf.exempt(events_public.bp)
+    app.register_blueprint(admin_health.bp)
+    metrics.register(app)
     _register_login(app)
     errors.register(app)
     register_commands(app)

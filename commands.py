@@ -36,6 +36,7 @@ tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.
 fields_cli = AppGroup("custom-fields", help="Declare, list and retire custom User attributes.")
 admins_cli = AppGroup("admins", help="Manage the people who sign in to the admin UI.")
 audit_cli = AppGroup("audit", help="Seal, verify, prune and export the audit trail.")
+alerts_cli = AppGroup("alerts", help="Run the alert checks (for cron), test channels, list alerts.")
 mappings_cli = AppGroup("mappings", help="Try Entra attribute-mapping expressions and mappings.")
 
 
@@ -239,6 +240,56 @@ def _verify(seal: bool) -> list:
     return problems
 
 
+@alerts_cli.command("run")
+@click.option("--force", is_flag=True, help="Run even when another process holds the lease.")
+def run_alerts(force):
+    """Verify the chain when due, check every condition, send what is due (cron: every minute)."""
+    from flask import current_app
+
+    from services.ops import alerts
+    from services.ops import clock
+    from services.ops import config as ops_config
+    from services.ops import lease
+    from services.ops import scheduler
+
+    if not lease.acquire(scheduler.LEASE, clock.now(), scheduler.TTL) and not force:
+        click.echo("Skipped: another process holds the alerts lease (it runs the checks).")
+        return
+    try:
+        result = alerts.run(clock.now(), ops_config.from_mapping(current_app.config), db.engine)
+    finally:
+        lease.release(scheduler.LEASE)  # the next cron run is another process
+    click.echo(f"{len(result.fired)} fired, {len(result.cleared)} cleared, {result.sent} sent"
+               f"{', chain verified' if result.verified else ''}.")
+    for key in result.fired:
+        click.echo(f"fired: {key}")
+    for key in result.cleared:
+        click.echo(f"cleared: {key}")
+
+
+@alerts_cli.command("test")
+@click.argument("channel", type=click.Choice(["email", "webhook"]))
+def test_alerts(channel):
+    """Send a test message through CHANNEL now."""
+    from services.ops import clock
+    from services.ops import delivery
+
+    sent = delivery.test(channel, clock.now())
+    if sent.status != "sent":
+        raise click.ClickException(f"the test {channel} failed: {sent.last_error}")
+    click.echo(f"Test {channel} sent.")
+
+
+@alerts_cli.command("list")
+def list_alerts():
+    """The latest alerts: fired, cleared, key and subject."""
+    from services.ops import alerts
+
+    for a in alerts.recent():
+        cleared = _when(a.cleared_at) if a.cleared_at else "open"
+        click.echo(f"{_when(a.fired_at)}  {cleared:<16}  {a.key}  {a.subject}")
+
+
 @mappings_cli.command("eval")
 @click.argument("expression")
 @click.option("--set", "values", multiple=True, metavar="ATTRIBUTE=VALUE",
@@ -281,6 +332,7 @@ def mappings_check(file):
 def register_commands(app: Flask) -> None:
     from commands_events import events_cli
 
+    app.cli.add_command(alerts_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)

@@ -6,6 +6,7 @@ requests it has within graceful_timeout, flushes the request log and exits.
 """
 
 import os
+import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
@@ -43,13 +44,6 @@ logconfig_dict = {
 }
 
 
-def post_worker_init(worker):
-    """Start the event delivery thread; the workers compete for its lease (docs/events.md)."""
-    from services.events import delivery
-
-    delivery.start(worker.wsgi)
-
-
 def worker_exit(server, worker):
     """Flush the request log before a worker stops (graceful shutdown)."""
     app = getattr(worker, "wsgi", None)
@@ -57,3 +51,31 @@ def worker_exit(server, worker):
         app.extensions["rollcall_events"].stop()
     if app is not None and "rollcall_request_log" in getattr(app, "extensions", {}):
         app.extensions["rollcall_request_log"].flush()
+
+
+# /metrics: request counters and latencies summed over every worker (services/ops/metrics.py).
+# A fresh directory per server start, so counters of an earlier run are not summed in.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rollcall-metrics-")
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (request-log queue depth) from /metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Start the alert scheduler and the event delivery thread when the worker boots.
+
+    The workers compete for each one's lease in the database (docs/events.md).
+    """
+    from services.events import delivery
+
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "rollcall_ops_scheduler" in getattr(app, "extensions", {}):
+        if app.config.get("OPS_SCHEDULER", True):
+            app.extensions["rollcall_ops_scheduler"].ensure_started()
+    if app is not None:
+        delivery.start(app)

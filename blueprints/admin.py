@@ -59,6 +59,8 @@ def navigation():
     nav.append(("admin.events", "Events"))
     if "audit.index" in current_app.view_functions:
         nav.append(("audit.index", "Audit log"))
+    if "admin_health.index" in current_app.view_functions:
+        nav.insert(1, ("admin_health.index", "Health"))
     return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
 
 

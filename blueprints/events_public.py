@@ -5,6 +5,8 @@ verify Rollcall's SETs (docs/events.md). POST /events/poll/<subscription id> ser
 subscription, authenticated with its own bearer token (only its hash is stored).
 """
 
+import json
+
 from flask import Blueprint
 from flask import current_app
 from flask import jsonify
@@ -47,7 +49,9 @@ def poll_events(subscription_id):
         return jsonify({"err": "invalid_request", "description": error.detail}), 400
     options = delivery.settings_from(current_app.config).formats
     wait = float(current_app.config.get("EVENTS_POLL_WAIT", 10))
-    return jsonify(poll.poll(sub, parsed, options, wait))
+    # Not jsonify: it sorts keys, and the SETs are listed in position order.
+    body = json.dumps(poll.poll(sub, parsed, options, wait), ensure_ascii=False)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def _bearer() -> str | None:

@@ -266,13 +266,15 @@ def mark(resource_type: str, resource_id: str | None = None) -> None:
 
 def _log(response) -> None:
     token = g.get("token")
+    # A refused token (expired, revoked) is named on its 401 row, but never touched.
+    named = token or getattr(request.environ.get("rollcall.auth"), "token", None)
     started = g.get("started") or time.perf_counter()
     row = {
         "at": utcnow(),
         "request_id": g.get("request_id") or str(uuid.uuid4()),
         "token_id": token.id if token else None,
-        "token_name": token.name if token else None,
-        "token_prefix": token.prefix if token else None,
+        "token_name": named.name if named else None,
+        "token_prefix": named.prefix if named else None,
         "client_ip": _text(request.remote_addr or "", 64),
         "user_agent": _text(request.headers.get("User-Agent", ""), 512),
         "method": _text(request.method, 10),

@@ -13,6 +13,10 @@ from .event import EventLease
 from .event import EventSubscription
 from .group import Group
 from .group import GroupMember
+from .ops import OpsAlert
+from .ops import OpsChannel
+from .ops import OpsDelivery
+from .ops import OpsLease
 from .setting import Setting
 from .token import ApiToken
 from .user import User
@@ -21,5 +25,6 @@ from .user import UserValue
 __all__ = [
     "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event", "EventDelivery",
     "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
-    "RequestLog", "Setting", "User", "UserValue", "db", "utcnow",
+    "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
+    "UserValue", "db", "utcnow",
 ]

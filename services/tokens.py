@@ -41,6 +41,19 @@ class TokenInfo:
     prefix: str
 
 
+class Refused(Unauthorized):
+    """A 401 for a token Rollcall knows (expired, revoked) or for an unknown one.
+
+    `token` names it (name and prefix, never the secret) so the request log can say which
+    token was refused; `reason` is "expired", "revoked" or "unknown".
+    """
+
+    def __init__(self, detail: str, reason: str, token: TokenInfo | None = None):
+        super().__init__(detail)
+        self.reason = reason
+        self.token = token
+
+
 def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is never available again.
 
@@ -121,16 +134,17 @@ def authenticate(authorization: str | None, cache_seconds: float = 0) -> TokenIn
                 _valid.clear()
             _valid[digest] = (time.monotonic() + cache_seconds, info, expires_at)
     if expires_at <= utcnow():
-        raise Unauthorized("the bearer token has expired; generate a new one")
+        raise Refused("the bearer token has expired; generate a new one", "expired", info)
     return info
 
 
 def _look_up(digest: str) -> tuple[TokenInfo, datetime]:
     row = db.session.execute(_BY_HASH, {"digest": digest}).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("the bearer token is not valid")
+        raise Refused("the bearer token is not valid", "unknown")
     if row.revoked_at is not None:
-        raise Unauthorized("the bearer token has been revoked")
+        raise Refused("the bearer token has been revoked", "revoked",
+                      TokenInfo(row.id, row.name, row.prefix))
     return TokenInfo(row.id, row.name, row.prefix), row.expires_at
 
 

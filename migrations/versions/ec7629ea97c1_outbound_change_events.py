@@ -1,7 +1,7 @@
 """outbound change events: outbox, subscriptions, deliveries, signing key, delivery lease
 
 Revision ID: ec7629ea97c1
-Revises: 7c2e5a9d41b3
+Revises: 289089b6bf4a
 Create Date: 2026-12-06 06:22:28
 
 See models/event.py and docs/events.md.
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'ec7629ea97c1'
-down_revision = '7c2e5a9d41b3'
+down_revision = '289089b6bf4a'
 branch_labels = None
 depends_on = None
 

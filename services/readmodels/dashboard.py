@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 
@@ -21,8 +22,9 @@ from models import db
 from models import utcnow
 from services.audit import query as audit_query
 from services.audit import requestlog
+from services.ops import config as ops_config
+from services.ops import tokens as ops_tokens
 
-WARN_BEFORE = timedelta(days=14)
 # Entra runs an incremental cycle about every 40 minutes.
 CYCLE = timedelta(minutes=40)
 DAY = timedelta(hours=24)
@@ -33,6 +35,7 @@ class TokenHealth:
     active: int
     nearest_expiry: datetime | None
     state: str  # "ok", "warning" (expires within 14 days) or "danger" (no valid token)
+    warnings: list = field(default_factory=list)
 
     @property
     def days_left(self) -> int | None:
@@ -84,31 +87,26 @@ def flush_request_log() -> None:
 
 
 def token_health(now: datetime) -> TokenHealth:
-    """Red with no valid token; amber when the longest-lived valid token ends within 14 days.
+    """Red with no valid token or a token in use within 3 days of expiry; amber within 14.
 
-    Rotation leaves two tokens valid for a while, so the state follows the one that lasts
-    longest, while `nearest_expiry` names the first one to go.
+    The state follows the tokens clients actually use
+    (services/ops/tokens.py); `nearest_expiry` still names the first valid one to go.
     """
     valid = and_(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-    active, nearest, latest = db.session.execute(
-        select(func.count(), func.min(ApiToken.expires_at), func.max(ApiToken.expires_at))
-        .where(valid)
-    ).one()
-    if not active:
-        state = "danger"
-    elif latest - now <= WARN_BEFORE:
-        state = "warning"
-    else:
-        state = "ok"
-    return TokenHealth(active, nearest, state)
+    active, nearest = db.session.execute(
+        select(func.count(), func.min(ApiToken.expires_at)).where(valid)).one()
+    truth = ops_tokens.truth(now, ops_config.from_mapping(current_app.config))
+    return TokenHealth(active, nearest, truth.state, truth.warnings)
 
 
 def token_in_use() -> str | None:
-    """The name of the token that made the last authenticated SCIM request (Entra's, usually)."""
+    """The valid token Entra used last (else any client's); never a revoked or expired one."""
     flush_request_log()
-    stmt = (select(RequestLog.token_name).where(RequestLog.token_name.is_not(None))
-            .order_by(RequestLog.id.desc()).limit(1))
-    return db.session.execute(stmt).scalar_one_or_none()
+    now = utcnow()
+    truth = ops_tokens.truth(now, ops_config.from_mapping(current_app.config))
+    ranked = sorted(truth.in_use, key=lambda v: ("Microsoft Entra" in v.families, v.last_used),
+                    reverse=True)
+    return ranked[0].name if ranked else None
 
 
 def user_counts() -> dict:

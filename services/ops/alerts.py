@@ -1,0 +1,174 @@
+"""Alerts: each condition fires once, is delivered, and says when it clears.
+
+A condition has a key ("token-expiry:entra-prod:7"). When a check finds a condition
+with no open alert of that key, an alert opens and a "fired" message goes to every
+enabled channel; when an open alert's condition is no longer found, it closes with a
+"cleared" message. The checks (`run`) need no request: the scheduler thread and
+`flask --app app alerts run` call them (docs/operations-health.md).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import OpsAlert
+from models import db
+from services import tx
+from services.audit import chain as audit_chain
+from services.audit import verify as audit_verify
+from services.ops import board as board_service
+from services.ops import delivery
+from services.ops import hooks
+from services.ops.config import OpsConfig
+
+EXPIRY_STEPS = (14, 7, 1)
+# What a "cleared" message says, per kind of alert.
+CLEARED = {
+    "token-expiry": "The token is no longer in use: rotated, revoked or unused for a week.",
+    "cycle-overdue": "Requests from this client arrive again.",
+    "failure-ratio": "The client's last cycle is below the failure threshold.",
+    "unauthorized": "The client's last cycle had no refused request.",
+    "chain": "The audit chain verifies again.",
+    "request-log": "No request-log rows are reported lost.",
+}
+VERIFY_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    kind: str
+    severity: str
+    subject: str
+    message: str
+    link: str | None = None
+
+
+@dataclass
+class RunResult:
+    fired: list
+    cleared: list
+    sent: int
+    verified: bool
+
+
+def conditions(board, config: OpsConfig, lost_rows: int | None) -> list[Condition]:
+    """Every alerting condition true at the board's time."""
+    out = _token_conditions(board, config)
+    for h in board.connections:
+        out += _connection_conditions(h, board, config)
+    if board.verify_failed:
+        problem = next(c["state"].verify_message for c in board.chains
+                       if c["state"] is not None and c["state"].verify_ok is False)
+        out.append(Condition("chain-verify", "chain", "critical",
+                             "Audit chain verification failed",
+                             f"The audit chain does not verify: {problem}.",
+                             config.base_url + "/admin/audit/chain"))
+    if lost_rows:
+        out.append(Condition("request-log-lost", "request-log", "warning",
+                             f"{lost_rows} request-log rows lost",
+                             f"{lost_rows} request-log rows could not be written.",
+                             config.base_url + "/admin/audit/"))
+    return out
+
+
+def _token_conditions(board, config: OpsConfig) -> list[Condition]:
+    out = []
+    for v in board.tokens.in_use:
+        for step in EXPIRY_STEPS:
+            if v.days_left <= step:
+                who = ", ".join(v.families) or "a client"
+                out.append(Condition(
+                    f"token-expiry:{v.name}:{step}", "token-expiry",
+                    "critical" if step == 1 else "warning",
+                    f"Token {v.name} expires within {step} day{'' if step == 1 else 's'}",
+                    f"Token {v.name}, used by {who}, expires {v.token.expires_at:%Y-%m-%d %H:%M} "
+                    "UTC. Rotate it and paste the new token into the client before then, or "
+                    "Entra quarantines the job.", config.base_url + "/admin/tokens"))
+    return out
+
+
+def _connection_conditions(h, board, config: OpsConfig) -> list[Condition]:
+    conn, link = h.connection, config.base_url + "/admin/health/"
+    out = []
+    token = board.tokens.view(conn.token_name) if conn.token_name else None
+    silence = h.since_last(board.now)
+    if token is not None and token.in_use and silence > config.overdue:
+        out.append(Condition(f"cycle-overdue:{conn.key}", "cycle-overdue", "warning",
+                             f"No provisioning cycle from {conn.label} for "
+                             f"{int(silence.total_seconds() // 60)} minutes",
+                             "; ".join(h.reasons), link))
+    last = h.last_cycle
+    if last is None:
+        return out
+    # Refusals have their own alert; this one is about requests that got through and failed.
+    events = last.requests - last.reference_requests
+    failed = last.counted_failures - last.refused
+    if failed and events and failed / events >= config.alert_failure_ratio:
+        out.append(Condition(f"failure-ratio:{conn.key}", "failure-ratio", "warning",
+                             f"{failed / events:.0%} of {conn.label}'s last cycle failed",
+                             f"In the cycle of {last.start:%Y-%m-%d %H:%M} UTC: "
+                             + " ".join(h.reasons), link))
+    if last.refused >= config.alert_unauthorized:
+        out.append(Condition(f"unauthorized:{conn.key}", "unauthorized", "critical",
+                             f"{conn.label}: {last.refused} request(s) refused with 401/403",
+                             " ".join(h.reasons), link))
+    return out
+
+
+def evaluate(found: list[Condition], now: datetime) -> tuple[list, list]:
+    """Open alerts for new conditions, close those whose condition is gone; queue messages."""
+    with tx.write() as session:
+        open_ = {a.key: a for a in session.execute(
+            select(OpsAlert).where(OpsAlert.cleared_at.is_(None))).scalars()}
+        keys = {c.key for c in found}
+        fired, cleared = [], []
+        for c in found:
+            if c.key not in open_:
+                alert = OpsAlert(key=c.key, kind=c.kind, severity=c.severity, subject=c.subject,
+                                 message=c.message, link=c.link, fired_at=now)
+                session.add(alert)
+                session.flush()
+                delivery.queue(session, alert, "fired", now)
+                fired.append(alert.key)
+        for key, alert in open_.items():
+            if key not in keys:
+                alert.cleared_at = now
+                alert.clear_message = CLEARED.get(alert.kind, "The condition no longer holds.")
+                delivery.queue(session, alert, "cleared", now)
+                cleared.append(key)
+    return fired, cleared
+
+
+def run(now: datetime, config: OpsConfig, engine, verify: bool | None = None) -> RunResult:
+    """Verify the chains when due, check every condition, deliver what is due."""
+    verified = _verify_if_due(engine, now) if verify is None else (
+        verify and verify_chains(engine))
+    db.session.rollback()  # read the verify's result afresh
+    board = board_service.snapshot(now, config, board_service.RECENT_HOURS)
+    fired, cleared = evaluate(conditions(board, config, hooks.lost_request_log_rows()), now)
+    sent = delivery.deliver_due(now)
+    return RunResult(fired, cleared, sent, verified)
+
+
+def verify_chains(engine) -> bool:
+    """Verify the audit chains and store the result (shown on the dashboard and audit pages)."""
+    problems = audit_verify.verify(engine)
+    audit_chain.record_verify(engine, problems)
+    return True
+
+
+def _verify_if_due(engine, now: datetime) -> bool:
+    states = [c["state"] for c in audit_chain.status(db.session)]
+    last = min((s.verified_at for s in states if s is not None and s.verified_at),
+               default=None)
+    if last is not None and now - last < VERIFY_EVERY:
+        return False
+    return verify_chains(engine)
+
+
+def recent(limit: int = 50) -> list[OpsAlert]:
+    stmt = select(OpsAlert).order_by(OpsAlert.fired_at.desc(), OpsAlert.id.desc()).limit(limit)
+    return list(db.session.execute(stmt).scalars())
