@@ -28,6 +28,7 @@ from sqlalchemy import select
 from models import ApiToken
 from models import Group
 from models import db
+from services.events import metrics as event_metrics
 from services.ops import clients
 from services.ops import hooks
 
@@ -112,7 +113,7 @@ def _read_state(now: datetime, user_counts: dict, in_use_days: int) -> list:
     for c in clients.seen(now):
         if c.token_name is not None:
             since.add_metric([c.token_name, c.family], (now - c.last_seen).total_seconds())
-    out = [users, groups, expiry, since]
+    out = [users, groups, expiry, since, *event_metrics.families()]
     lost = hooks.lost_request_log_rows()
     if lost is not None:
         family = GaugeMetricFamily("rollcall_request_log_lost_rows",
