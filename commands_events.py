@@ -142,3 +142,14 @@ def events_deliver(once):
         pass
     finally:
         worker.stop()
+
+
+@events_cli.command("prune")
+@click.option("--days", type=click.IntRange(min=1), required=True,
+              help="Keep this many days of events and delivery log.")
+def events_prune(days):
+    """Delete delivered events and finished deliveries older than DAYS (never pending ones)."""
+    from services.events import retention
+
+    done = retention.prune(days, CLI)
+    click.echo(f"Deleted {done['events']} events and {done['deliveries']} delivery records.")

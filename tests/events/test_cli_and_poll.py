@@ -114,3 +114,35 @@ def test_poll_needs_its_own_token_and_a_valid_request(runner, client, token):
     bad = _poll(client, other_id, other_token, {"maxEvents": -1})
     assert bad.status_code == 400 and bad.get_json()["err"] == "invalid_request"
     assert _poll(client, other_id, other_token, {"ack": "x"}).status_code == 400
+
+
+def test_prune_keeps_pending_events_and_the_newest(runner, receivers, settings, make_user):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from models import Event
+    from models import EventDelivery
+    from models import utcnow
+
+    receiver = receivers()
+    _subscribe(runner, "--url", receiver.url, "--format", "standard-webhooks")
+    for i in range(3):
+        make_user(f"alt{i}-ö@example.com")
+    drain(settings)
+    make_user("wartend@example.com")  # numbered and queued, not yet delivered
+    from services.events import sequencer
+
+    sequencer.sequence(db.engine)
+    old = utcnow() - timedelta(days=40)
+    with db.engine.begin() as conn:
+        conn.execute(update(Event.__table__).values(at=old))
+        conn.execute(update(EventDelivery.__table__).values(created_at=old))
+    result = runner.invoke(args=["events", "prune", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 3 events and 3 delivery records." in result.output
+    left = events_in_order()
+    assert [e.resource_name for e in left] == ["wartend@example.com"]
+    make_user("neu@example.com")
+    sequencer.sequence(db.engine)
+    assert [e.position for e in events_in_order()] == [4, 5], "positions go on"
