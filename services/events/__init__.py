@@ -46,6 +46,8 @@ def emit(session, records: list[dict]) -> None:
 
 def event_row(record: dict) -> dict | None:
     kind = ACTIONS.get(record.get("action"))
+    if kind is None and record.get("resource_type") in ("User", "Group"):
+        kind = (record["resource_type"], "patch")  # a write path added later still tells
     if kind is None:
         return None
     resource_type, event_type = kind

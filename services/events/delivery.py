@@ -232,6 +232,7 @@ def backoff(attempts: int, settings: Settings, hint: float | None) -> float:
 def _record(sub, delivery: EventDelivery, outcome: Outcome, settings: Settings,
             now: datetime) -> None:
     """Commit one attempt's outcome (its own transaction: a crash loses at most this one)."""
+    now = max(now, utcnow())  # a long pass must not date its backoff from its start
     values = {"attempts": delivery.attempts + 1, "last_attempt_at": now,
               "last_status": outcome.status, "last_error": outcome.error,
               "latency_ms": outcome.latency_ms}

@@ -109,3 +109,13 @@ def _row(resource_id: str) -> dict:
 
     return {"event_id": str(uuid.uuid4()), "at": utcnow(), "action": "user.patch",
             "event_type": "patch", "resource_type": "User", "resource_id": resource_id}
+
+
+def test_an_unlisted_user_or_group_action_is_still_a_patch_event():
+    from models import utcnow
+    from services import events
+
+    record = {"action": "user.merge", "resource_type": "User", "resource_id": "u1",
+              "at": utcnow(), "changes": {"title": ["a", "b"]}}
+    assert events.event_row(record)["event_type"] == "patch"
+    assert events.event_row({**record, "action": "token.issue", "resource_type": "Token"}) is None
