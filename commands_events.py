@@ -6,7 +6,6 @@ Operators script these, so their forms and outputs are kept stable (docs/events.
 import click
 from flask.cli import AppGroup
 
-from models import db
 from scim.errors import SCIMError
 from services.actor import CLI
 
@@ -51,14 +50,11 @@ def events_subscribe(url, fmt, event_filter, poll, name):
 @events_cli.command("list")
 def events_list():
     """Every subscription with its state and lag (never a secret)."""
-    from services.events import sequencer
     from services.events import subscriptions
 
-    sequencer.sequence(db.engine)
     rows = [("ID", "FORMAT", "METHOD", "STATE", "WAITING", "OLDEST", "PARKED", "DELIVERED",
              "EVENTS", "URL")]
-    for sub in subscriptions.all_subscriptions():
-        lag = subscriptions.lag(sub.id)
+    for sub, lag in subscriptions.overview():
         oldest = f"{lag['oldest_age']:.0f}s" if lag["oldest_age"] is not None else "-"
         rows.append((sub.id, sub.format, sub.method, "paused" if sub.paused else "active",
                      str(lag["waiting"]), oldest, str(lag["parked"] + lag["rejected"]),

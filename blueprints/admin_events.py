@@ -25,10 +25,8 @@ from blueprints.admin import actor
 from blueprints.admin import bp
 from blueprints.events_public import JWKS_PATH
 from blueprints.forms import ConfirmForm
-from models import db
 from scim.errors import NotFound
 from scim.errors import SCIMError
-from services.events import sequencer
 from services.events import subscriptions
 
 
@@ -71,14 +69,9 @@ def create_subscription():
 
 
 def _list(form, status=200):
-    sequencer.sequence(_engine())
-    rows = [(sub, subscriptions.lag(sub.id)) for sub in subscriptions.all_subscriptions()]
-    return render_template("admin/events.html", form=form, rows=rows, jwks_path=JWKS_PATH,
+    return render_template("admin/events.html", form=form, rows=subscriptions.overview(),
+                           jwks_path=JWKS_PATH,
                            unsequenced=subscriptions.unsequenced()), status
-
-
-def _engine():
-    return db.engine
 
 
 @bp.get("/events/<subscription_id>", endpoint="event_subscription")

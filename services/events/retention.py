@@ -13,8 +13,8 @@ from sqlalchemy import select
 from models import Event
 from models import EventDelivery
 from models import utcnow
-from services import audit
 from services import tx
+from services.events import subscriptions
 
 
 def prune(days: int, actor) -> dict:
@@ -29,7 +29,7 @@ def prune(days: int, actor) -> dict:
         events = session.execute(delete(Event).where(
             Event.at < cutoff, Event.position.is_not(None), Event.position < newest,
             ~waiting).execution_options(synchronize_session=False)).rowcount
-        audit.record(session, actor, "events.prune", "EventSubscription", None, None,
-                     {"prune": [None, {"days": days, "events": events,
-                                       "deliveries": deliveries}]})
+        subscriptions.audit_change(session, actor, "events.prune", None,
+                             {"prune": [None, {"days": days, "events": events,
+                                               "deliveries": deliveries}]})
     return {"events": events, "deliveries": deliveries}

@@ -101,10 +101,14 @@ def _generate(secret_key: str) -> EventKey:
                     public_jwk=jwk, slot="current")
 
 
-def jwks(session) -> dict:
-    """Every public key, current and retired, so SETs signed before a rotation still verify."""
-    keys = session.execute(select(EventKey.public_jwk).order_by(EventKey.created_at)).scalars()
-    return {"keys": list(keys)}
+def jwks(secret_key: str) -> dict:
+    """Every public key, current and retired, so SETs signed before a rotation still verify.
+
+    The key pair is made on the first call: receivers may fetch it before the first SET.
+    """
+    current_key(secret_key)
+    keys = db.session.execute(select(EventKey.public_jwk).order_by(EventKey.created_at))
+    return {"keys": list(keys.scalars())}
 
 
 def sign_jws(key: EventKey, secret_key: str, claims: dict) -> str:

@@ -59,9 +59,9 @@ def subscribe(actor, secret_key: str, fmt: str, url: str | None = None, method: 
     with tx.write() as session:
         sub.start_position = sequencer.head(session.connection())
         session.add(sub)
-        audit.record(session, actor, "events.subscribe", KIND, sub.id, sub.name or sub.url,
-                     {"url": [None, sub.url], "format": [None, fmt], "method": [None, method],
-                      "events": [None, sub.event_filter]})
+        audit_change(session, actor, "events.subscribe", sub,
+               {"url": [None, sub.url], "format": [None, fmt], "method": [None, method],
+                "events": [None, sub.event_filter]})
         tx.keep_loaded(session, sub)
     return sub, secret
 
@@ -124,15 +124,15 @@ def set_paused(subscription_id: str, paused: bool, actor) -> None:
         sub = _locked(session, subscription_id)
         if sub.paused != paused:
             sub.paused, sub.retry_at = paused, None
-            audit.record(session, actor, "events.pause" if paused else "events.resume", KIND,
-                         sub.id, sub.name or sub.url, {"paused": [not paused, paused]})
+            audit_change(session, actor, "events.pause" if paused else "events.resume", sub,
+                   {"paused": [not paused, paused]})
 
 
 def delete(subscription_id: str, actor) -> None:
     with tx.write() as session:
         sub = _locked(session, subscription_id)
-        audit.record(session, actor, "events.unsubscribe", KIND, sub.id, sub.name or sub.url,
-                     {"url": [sub.url, None], "format": [sub.format, None]})
+        audit_change(session, actor, "events.unsubscribe", sub,
+               {"url": [sub.url, None], "format": [sub.format, None]})
         session.execute(sql_delete(EventDelivery).where(EventDelivery.subscription_id == sub.id))
         session.delete(sub)
 
@@ -153,10 +153,10 @@ def replay(subscription_id: str, actor, position: int | None = None,
         rows = [_queued(sub.id, e) for e in chosen if e.position not in pending]
         if rows:
             session.execute(insert(EventDelivery.__table__), rows)
-        audit.record(session, actor, "events.replay", KIND, sub.id, sub.name or sub.url,
-                     {"replay": [None, {"from_position": position,
-                                        "since": since.isoformat() if since else None,
-                                        "queued": len(rows)}]})
+        audit_change(session, actor, "events.replay", sub,
+               {"replay": [None, {"from_position": position,
+                                  "since": since.isoformat() if since else None,
+                                  "queued": len(rows)}]})
     return len(rows)
 
 
@@ -185,11 +185,16 @@ def redeliver(subscription_id: str, delivery_id: int, actor) -> None:
         row = session.get(EventDelivery, delivery_id)
         if row is None or row.subscription_id != sub.id:
             raise NotFound(f"no delivery {delivery_id} for this subscription")
-        audit.record(session, actor, "events.redeliver", KIND, sub.id, sub.name or sub.url,
-                     {"redeliver": [row.status, {"event": row.event_id,
-                                                 "position": row.position}]})
+        audit_change(session, actor, "events.redeliver", sub,
+               {"redeliver": [row.status, {"event": row.event_id, "position": row.position}]})
         row.status, row.next_at, row.created_at = "pending", utcnow(), utcnow()
         sub.retry_at = None
+
+
+def audit_change(session, actor, action: str, sub, changes: dict | None) -> None:
+    """The change record of a subscription change (never an event: services/events)."""
+    audit.record(session, actor, action, KIND, sub.id if sub else None,
+                 (sub.name or sub.url) if sub else None, changes)
 
 
 def _locked(session, subscription_id: str) -> EventSubscription:
@@ -210,6 +215,12 @@ def lag(subscription_id: str) -> dict:
             "parked": counts.get("parked", (0, None))[0],
             "rejected": counts.get("rejected", (0, None))[0],
             "delivered": counts.get("delivered", (0, None))[0]}
+
+
+def overview() -> list[tuple]:
+    """Every subscription with its lag, after numbering what has committed."""
+    sequencer.sequence(db.engine)
+    return [(sub, lag(sub.id)) for sub in all_subscriptions()]
 
 
 def unsequenced() -> int:
