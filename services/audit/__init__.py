@@ -16,10 +16,9 @@ SECRET_KEYS = {"password", "secret", "token", "token_hash", "password_hash"}
 def record(session, actor, action: str, resource_type: str | None, resource_id: str | None,
            resource_name: str | None, changes: dict | None) -> ChangeRecord:
     """Add a change record to the caller's transaction, hashed for the audit chain."""
-    fields = entry(actor, action, resource_type, resource_id, resource_name, changes)
-    row = ChangeRecord(**fields)
+    row = ChangeRecord(**entry(actor, action, resource_type, resource_id, resource_name, changes))
     session.add(row)
-    events.emit(session, [fields])
+    events.emit(session, [events.fields(row)])
     return row
 
 
