@@ -146,3 +146,10 @@ def test_prune_keeps_pending_events_and_the_newest(runner, receivers, settings, 
     make_user("neu@example.com")
     sequencer.sequence(db.engine)
     assert [e.position for e in events_in_order()] == [4, 5], "positions go on"
+
+
+def test_a_long_poll_waits_then_answers_empty(app, runner, client):
+    app.config["EVENTS_POLL_WAIT"] = 0.3
+    lines = _subscribe(runner, "--poll", "--format", "set")
+    body = _poll(client, lines[0], lines[-1], {"returnImmediately": False}).get_json()
+    assert body == {"sets": {}, "moreAvailable": False}
