@@ -149,3 +149,14 @@ def events_prune(days):
 
     done = retention.prune(days, CLI)
     click.echo(f"Deleted {done['events']} events and {done['deliveries']} delivery records.")
+
+
+@events_cli.command("rotate-key")
+def events_rotate_key():
+    """Sign SETs with a new key pair; the old public key stays published for verification."""
+    from flask import current_app
+
+    from services.events import signing
+
+    key = signing.rotate(current_app.config["SECRET_KEY"])
+    click.echo(f"SETs are now signed with key {key.kid}; the JWKS lists the old key too.")

@@ -27,6 +27,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -177,7 +178,11 @@ class Outcome:
 
 def attempt(sub: EventSubscription, event: Event, settings: Settings) -> Outcome:
     """POST one event to the receiver; any 2xx is success (RFC 8935 §2.2 answers 202)."""
-    body, headers = formats.request(event, sub, settings.formats)
+    try:
+        body, headers = formats.request(event, sub, settings.formats)
+    except InvalidToken:  # encrypted under another SECRET_KEY (docs/events.md)
+        return Outcome(False, None, "cannot decrypt the signing secret or key: was SECRET_KEY "
+                                    "changed? Subscribe again, or rotate the key")
     started = time.monotonic()
     try:
         status, response_headers, text = post(sub.url, body, headers, settings.timeout)

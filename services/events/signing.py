@@ -88,6 +88,17 @@ def current_key(secret_key: str) -> EventKey:
     return _current(db.session)
 
 
+def rotate(secret_key: str) -> EventKey:
+    """Sign with a new key pair from now on; the old public key stays in the JWKS."""
+    with tx.write() as session:
+        old = _current(session)
+        if old is not None:
+            old.slot = None
+            session.flush()
+        session.add(_generate(secret_key))
+    return _current(db.session)
+
+
 def _current(session) -> EventKey | None:
     return session.execute(select(EventKey).where(EventKey.slot == "current")).scalar()
 

@@ -8,6 +8,7 @@ from models import db
 from services.events import signing
 from tests.events.conftest import drain
 from tests.events.conftest import events_in_order
+from tests.events.conftest import pending
 from tests.events.test_receiver_example import example
 
 
@@ -153,3 +154,27 @@ def test_a_long_poll_waits_then_answers_empty(app, runner, client):
     lines = _subscribe(runner, "--poll", "--format", "set")
     body = _poll(client, lines[0], lines[-1], {"returnImmediately": False}).get_json()
     assert body == {"sets": {}, "moreAvailable": False}
+
+
+def test_rotate_key_keeps_the_old_public_key(runner, client):
+    first = client.get("/.well-known/jwks.json").get_json()["keys"]
+    result = runner.invoke(args=["events", "rotate-key"])
+    assert result.exit_code == 0, result.output
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    assert len(first) == 1 and len(keys) == 2 and keys[0] == first[0]
+    assert keys[1]["kid"] in result.output
+    assert all("d" not in key for key in keys), "never a private part"
+
+
+def test_a_secret_key_change_shows_in_the_delivery_log(app, runner, receivers, settings,
+                                                       make_user):
+    from services.events import delivery
+
+    receiver = receivers()
+    _subscribe(runner, "--url", receiver.url, "--format", "standard-webhooks")
+    make_user("schlüssel@example.com")
+    settings.formats = type(settings.formats)(secret_key="another", issuer="x")
+    assert delivery.acquire(settings)
+    delivery.run_pass(settings)
+    [row] = pending()
+    assert "SECRET_KEY" in row.last_error and receiver.requests == []
