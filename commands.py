@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
 
 from mappings import mapfile
@@ -27,6 +28,7 @@ from services import mappings
 from services import settings
 from services import tokens
 from services.actor import CLI
+from services.audit import bodies as audit_bodies
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -75,12 +77,16 @@ def list_tokens():
 @tokens_cli.command("revoke")
 @click.argument("name")
 def revoke_token(name):
-    """Revoke the token called NAME; clients using it get 401 at once."""
+    """Revoke the token called NAME; clients using it get 401 within the token cache time."""
     try:
         tokens.revoke(name, CLI)
     except SCIMError as error:
         _fail(error)
-    click.echo(f"Token {name!r} revoked.")
+    seconds = current_app.config["SCIM_TOKEN_CACHE_SECONDS"]
+    # Running server processes remember a checked token for SCIM_TOKEN_CACHE_SECONDS.
+    when = f"within {seconds:g} seconds" if seconds > 0 else "at once"
+    click.echo(f"Token {name!r} revoked. Requests that use it get 401 {when} (each server "
+               f"process remembers a checked token for {seconds:g} seconds).")
 
 
 @fields_cli.command("create")
@@ -217,6 +223,21 @@ def audit_prune(days):
                     {"olderThanDays": [None, days], **{k: [None, v] for k, v in deleted.items()}})
     click.echo(f"Pruned records older than {days} days: {deleted['requests']} requests, "
                f"{deleted['changes']} changes.")
+    _prune_bodies(None)
+
+
+@audit_cli.command("prune-bodies")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days of bodies (default: the body_retention_days setting).")
+def audit_prune_bodies(days):
+    """Blank the request and response bodies of SCIM writes older than their retention."""
+    _prune_bodies(days)
+
+
+def _prune_bodies(days):
+    days = days or settings.get("body_retention_days")
+    blanked = audit_bodies.prune(db.engine, days)
+    click.echo(f"Blanked the bodies of {blanked} requests older than {days} days.")
 
 
 @audit_cli.command("export")

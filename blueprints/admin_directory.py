@@ -10,6 +10,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from blueprints import trail
 from blueprints.access import reader_required
 from blueprints.admin import bp
 from blueprints.forms import UserFilterForm
@@ -24,13 +25,17 @@ from services.readmodels import directory
 def users_page():
     form, f = _filter()
     page = directory.users(f, _page_number()) if not form.errors else directory.Page([], 0, 1, 1)
-    return render_template("admin/directory_users.html", form=form, filter=f, page=page)
+    values = {name: directory.distinct_values(name) for name in directory.DIMENSIONS}
+    trail.viewed("directory", "users")
+    return render_template("admin/directory_users.html", form=form, filter=f, page=page,
+                           values=values)
 
 
 @bp.get("/directory/users.csv")
 @reader_required
 def export_users():
     _, f = _filter()
+    trail.exported("directory", "users.csv")
     fields = [field.name for field in custom_fields.active()]
     rows = directory.export(f, custom_fields.urn(), fields)
     response = Response(stream_with_context(_csv(rows)), mimetype="text/csv")
@@ -43,6 +48,7 @@ def export_users():
 @reader_required
 def user_page(user_id):
     user = directory.user(user_id) or abort(404)
+    trail.viewed("directory", "user", user.id)
     rtype = custom_fields.user_type()
     return render_template(
         "admin/directory_user.html", user=user, state=directory.state_of(user),
@@ -55,6 +61,7 @@ def user_page(user_id):
 @reader_required
 def groups_page():
     q = request.args.get("q", "")[:200]
+    trail.viewed("directory", "groups")
     return render_template("admin/directory_groups.html", q=q,
                            page=directory.groups(q, _page_number()))
 
@@ -63,6 +70,7 @@ def groups_page():
 @reader_required
 def group_page(group_id):
     group = directory.group(group_id) or abort(404)
+    trail.viewed("directory", "group", group.id)
     return render_template("admin/directory_group.html", group=group,
                            page=directory.members(group.id, _page_number()))
 
@@ -70,6 +78,7 @@ def group_page(group_id):
 @bp.get("/directory/breakdown")
 @reader_required
 def breakdown():
+    trail.viewed("directory", "breakdown")
     return render_template("admin/directory_breakdown.html", breakdown=directory.breakdown())
 
 
@@ -80,6 +89,8 @@ def _filter() -> tuple[UserFilterForm, directory.UserFilter]:
         return form, directory.UserFilter()
     values = {name: (form[name].data or "").strip() for name in
               ("q", "state", "department", "division", "organization", "manager")}
+    sort = request.args.get("sort", "")
+    values["sort"] = sort if sort.removeprefix("-") in directory.SORTS else ""
     return form, directory.UserFilter(**values)
 
 
@@ -88,6 +99,8 @@ def _page_number() -> int:
 
 
 def _csv(rows):
+    # Excel reads a CSV as the local code page unless it starts with a UTF-8 byte-order mark.
+    yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
@@ -126,6 +139,40 @@ def _display(attribute, value) -> list[tuple[str, list[str]]]:
     return [(attribute.name, [_text(value)])]
 
 
+# What an admin calls an attribute; the SCIM path is shown beside it (RFC 7643 §4.1, §4.3).
+LABELS = {
+    "userName": "Username", "displayName": "Display name", "nickName": "Nickname",
+    "profileUrl": "Profile URL", "title": "Job title", "userType": "User type",
+    "preferredLanguage": "Preferred language", "locale": "Locale", "timezone": "Time zone",
+    "active": "Active", "externalId": "External id", "name.givenName": "Given name",
+    "name.familyName": "Family name", "name.formatted": "Full name",
+    "name.middleName": "Middle name", "name.honorificPrefix": "Title before the name",
+    "name.honorificSuffix": "Title after the name", "employeeNumber": "Employee number",
+    "costCenter": "Cost centre", "organization": "Organisation", "division": "Division",
+    "department": "Department", "manager": "Manager", "emails": "Email",
+    "phoneNumbers": "Phone", "addresses": "Address", "ims": "Instant messaging",
+    "photos": "Photo", "entitlements": "Entitlement", "roles": "Role",
+    "x509Certificates": "Certificate",
+}
+
+
+def label_of(path: str) -> str:
+    """'emails[type eq "work"]' → 'Work email'; a custom 'costCode' → 'Cost code'."""
+    base, _, rest = path.partition("[")
+    kind = rest.split('"')[1] if rest.count('"') >= 2 else ""
+    text = LABELS.get(base) or _words(base)
+    return f"{kind.capitalize()} {text.lower()}" if kind else text
+
+
+def _words(name: str) -> str:
+    last = name.rsplit(".", 1)[-1]
+    spaced = "".join(" " + c.lower() if c.isupper() else c for c in last).strip()
+    return spaced[:1].upper() + spaced[1:]
+
+
+bp.add_app_template_filter(label_of, "attribute_label")
+
+
 def _entry_label(name: str, entry) -> str:
     if isinstance(entry, dict) and entry.get("type"):
         return f'{name}[type eq "{entry["type"]}"]'
@@ -151,3 +198,14 @@ def directory_url(f: directory.UserFilter, **overrides) -> str:
 
 
 bp.add_app_template_global(directory_url)
+
+
+@bp.app_context_processor
+def _sort_url():
+    """`sort_url(key)`: this list sorted by key, on its first page, filters kept."""
+    def sort_url(key: str) -> str:
+        args = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+        return url_for(request.endpoint or "admin.directory", **request.view_args or {},
+                       **args, sort=key)
+
+    return {"sort_url": sort_url}

@@ -31,7 +31,7 @@ def save_settings():
         form.form_errors.append(str(error))
         return _page(form, 400)
     if changes:
-        flash("Provisioning rules saved: " + ", ".join(sorted(changes)) + " changed.", "success")
+        flash(f"Provisioning rules saved. {form.describe(changes)}.", "success")
     else:
         flash("Nothing changed.", "info")
     return redirect(url_for("admin.settings"))

@@ -75,10 +75,10 @@ def _takes_effect() -> str:
 
 
 def rotated_name(old: str) -> str:
-    """`<old>-rotated-<date>`, kept within the 100 characters a name may have."""
+    """`<old>-rotated-<date>`, kept within the characters a name may have."""
     suffix = f"-rotated-{utcnow():%Y-%m-%d}"
     base = old.split("-rotated-")[0]
-    return base[: 100 - len(suffix)] + suffix
+    return base[: tokens.MAX_NAME - len(suffix)] + suffix
 
 
 def _issue(form: TokenForm, rotated_from: ApiToken | None):

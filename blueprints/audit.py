@@ -20,8 +20,10 @@ from flask import url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from blueprints import trail
 from blueprints.access import reader_required
 from models import db
+from services import settings
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
@@ -47,6 +49,7 @@ def gate():
 def index():
     f, errors = _request_filter()
     page = audit_query.requests(f, *_cursor())
+    trail.viewed("audit", "requests")
     return render_template("audit/index.html", f=f, errors=errors, page=page,
                            chains=audit_chain.status(db.session), choices=_choices())
 
@@ -55,29 +58,43 @@ def index():
 def changes():
     f, errors = _change_filter()
     page = audit_query.changes(f, *_cursor())
+    trail.viewed("audit", "changes")
     return render_template("audit/changes.html", f=f, errors=errors, page=page)
 
 
 @bp.get("/requests/<int:record_id>")
 def request_detail(record_id):
     row, made = audit_query.request_detail(record_id)
-    return render_template("audit/request.html", row=row or abort(404), changes=made)
+    if row is None:
+        abort(404)
+    trail.viewed("audit", "request", str(record_id))
+    ids = [row.resource_id] + [i for c in made for i in audit_query.member_ids(c.changes)]
+    return render_template("audit/request.html", row=row, changes=made,
+                           names=audit_query.names(ids),
+                           body_retention_days=settings.get("body_retention_days"))
 
 
 @bp.get("/changes/<int:record_id>")
 def change_detail(record_id):
     change, origin = audit_query.change_detail(record_id)
-    return render_template("audit/change.html", change=change or abort(404), origin=origin)
+    if change is None:
+        abort(404)
+    trail.viewed("audit", "change", str(record_id))
+    ids = [change.resource_id, *audit_query.member_ids(change.changes)]
+    return render_template("audit/change.html", change=change, origin=origin,
+                           names=audit_query.names(ids))
 
 
 @bp.get("/charts")
 def charts():
+    trail.viewed("audit", "charts")
     return render_template("audit/charts.html", day=audit_query.hourly(24),
                            week=audit_query.hourly(24 * 7))
 
 
 @bp.get("/chain")
 def chain():
+    trail.viewed("audit", "tamper evidence")
     return render_template("audit/chain.html", chains=audit_chain.status(db.session))
 
 
@@ -87,9 +104,11 @@ def export(fmt):
     if fmt not in audit_export.FORMATS or kind not in audit_export.COLUMNS:
         abort(404)
     f, _ = _request_filter() if kind == "requests" else _change_filter()
-    body = stream_with_context(audit_export.export(kind, f, fmt))
+    trail.exported("audit", f"{kind}.{fmt}")
+    body = stream_with_context(audit_export.export(kind, f, fmt, bom=fmt == "csv"))
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     response = Response(body, mimetype=mimetype)
+    response.charset = "utf-8"
     name = f"rollcall-{kind}-{datetime.now(UTC):%Y%m%d-%H%M}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
@@ -120,6 +139,12 @@ def audit_value(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+@bp.app_template_filter("thousands")
+def thousands(value):
+    """8565 as "8,565" (en-GB grouping, done on the server so it needs no script)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _cursor() -> tuple[int | None, int | None]:
     return (request.args.get("before", type=int), request.args.get("after", type=int))
 
@@ -135,6 +160,7 @@ def _request_filter() -> tuple[audit_query.RequestFilter, list]:
     f = audit_query.RequestFilter(
         since=_when("since", errors), until=_when("until", errors),
         status=status if status in audit_query.STATUS_CLASSES else None,
+        errors=args.get("errors") in ("1", "True", "true"),
         method=_one_of(args.get("method", ""), audit_query.METHODS),
         resource_type=_one_of(args.get("resource_type", ""), audit_query.RESOURCE_TYPES),
         token=args.get("token", "").strip()[:100], q=args.get("q", "").strip()[:200])

@@ -61,6 +61,8 @@ def register(app) -> None:
             from blueprints import scim
 
             return scim.http_error_response(error)
+        if error.code == 403:
+            return _forbidden()
         return _page(error.code or 500, error.name, error.description)
 
     @app.errorhandler(Exception)
@@ -72,9 +74,33 @@ def register(app) -> None:
 
             return scim.http_error_response(
                 InternalServerError("an internal error occurred; it has been logged"))
-        return _page(500, "Internal Server Error", "An internal error occurred; it has been logged.")
+        return _page(500, "Internal Server Error",
+                     "An internal error occurred; it has been logged.",
+                     request_id=g.get("request_id"))
 
 
-def _page(status: int, title: str, description: str | None):
+def _page(status: int, title: str, description: str | None, **context):
     return render_template("error.html", status=status, title=title,
-                           description=description), status
+                           description=description, **context), status
+
+
+# What a refused request would have done, in the admin's words, by endpoint.
+ACTIONS = {
+    "admin.create_token": "generate a token", "admin.rotate_token": "rotate a token",
+    "admin.revoke_token": "revoke a token", "admin.declare_field": "declare a custom field",
+    "admin.edit_field": "edit a custom field", "admin.retire_field": "retire a custom field",
+    "admin.save_settings": "change the provisioning rules",
+}
+
+
+def _forbidden():
+    """403 saying what the signed-in role may not do, and who can (the admins, by name)."""
+    from flask_login import current_user
+
+    from services import admins
+
+    role = getattr(current_user, "role", None)
+    action = ACTIONS.get(request.endpoint or "", "make this change")
+    names = sorted(a.username for a in admins.all_admins() if a.role == "admin")
+    return render_template("error.html", status=403, title="Not allowed for your role",
+                           role=role, action=action, admins=names), 403

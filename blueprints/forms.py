@@ -20,30 +20,44 @@ from wtforms.validators import Regexp
 
 from services import admins
 from services import custom_fields
+from services import rules
 from services import tokens
 
 
+class WholeNumberField(IntegerField):
+    """An IntegerField that says what to type rather than "Not a valid integer value"."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, e.g. 90.") from error
+
+
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=100)],
+    username = StringField("Username", validators=[DataRequired("Enter your username."),
+                                                   Length(max=100)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField("Password", validators=[DataRequired()],
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()],
+    current = PasswordField("Current password",
+                            validators=[DataRequired("Enter your current password.")],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(
+        validators=[DataRequired("Enter a new password."), Length(
             min=admins.MIN_PASSWORD, max=admins.MAX_PASSWORD,
             message=f"Use {admins.MIN_PASSWORD} to {admins.MAX_PASSWORD} characters.")],
         description=f"At least {admins.MIN_PASSWORD} characters. A passphrase works well.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("new", "The passwords differ.")],
+                            validators=[DataRequired("Enter the new password again."),
+                                        EqualTo("new", "The passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -52,12 +66,17 @@ class ConfirmForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)],
-                       description="To recognise the token by, e.g. entra-production.")
-    days = IntegerField(
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name."), Length(
+            max=tokens.MAX_NAME, message=f"Use at most {tokens.MAX_NAME} characters.")],
+        description=f"To recognise the token by, e.g. entra-production. At most "
+                    f"{tokens.MAX_NAME} characters.",
+        render_kw={"maxlength": tokens.MAX_NAME})
+    days = WholeNumberField(
         "Expires after (days)", default=tokens.DEFAULT_DAYS,
         validators=[InputRequired("Enter a number of days."),
-                    NumberRange(1, tokens.MAX_DAYS)],
+                    NumberRange(1, tokens.MAX_DAYS, message=f"Enter a number of days from 1 to "
+                                                            f"{tokens.MAX_DAYS:,}.")],
         description="Rotate the token before it expires: an expired token puts Entra's "
                     "provisioning job in quarantine.",
         render_kw={"inputmode": "numeric", "min": 1, "max": tokens.MAX_DAYS},
@@ -70,35 +89,47 @@ _TYPE_LABELS = {"string": "String", "boolean": "Boolean", "integer": "Integer",
 FIELD_TYPES = {t: _TYPE_LABELS.get(t, t) for t in custom_fields.TYPES}
 
 
+_LONG = "Use at most 1,000 characters."
+
+
 class CustomFieldForm(FlaskForm):
     name = StringField(
         "Attribute name",
-        validators=[DataRequired(), Regexp(custom_fields.NAME.pattern,
-                                           message="Start with a letter; use letters, digits, - "
-                                                   "and _ only (at most 64 characters).")],
-        description="The SCIM attribute name, e.g. costCode. It cannot be changed later.",
-        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+        validators=[DataRequired("Enter a name."),
+                    Regexp(custom_fields.NAME.pattern,
+                           message="Start with a letter; use letters, digits, - "
+                                   "and _ only (at most 64 characters).")],
+        description="The SCIM attribute name, e.g. costCode: a letter, then letters, digits, "
+                    "- or _, at most 64 characters. It cannot be changed later.",
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "maxlength": 64},
     )
     type = SelectField("Type", choices=FIELD_TYPES, default="string",
                        validators=[InputRequired("Choose a type.")])
     multi_valued = BooleanField("Multi-valued (a list of values)",
                                 description="Entra sends single values only to custom apps.")
-    description = TextAreaField("Description", validators=[Length(max=1000)],
-                                description="Shown in /Schemas.")
+    description = TextAreaField("Description", validators=[Length(max=1000, message=_LONG)],
+                                description="Shown in /Schemas. At most 1,000 characters.",
+                                render_kw={"maxlength": 1000})
 
 
 class DescriptionForm(FlaskForm):
-    description = TextAreaField("Description", validators=[Length(max=1000)])
+    description = TextAreaField("Description", validators=[Length(max=1000, message=_LONG)],
+                                description="Shown in /Schemas. At most 1,000 characters.",
+                                render_kw={"maxlength": 1000})
+
+
+_DAYS = f"Enter a whole number of days from 1 to {rules.MAX_RETENTION_DAYS:,}."
 
 
 class RulesForm(FlaskForm):
     matching_attribute = RadioField(
         "Matching attribute (unique per user)",
         choices={"userName": "userName", "email": "Work email (unique)"},
-        validators=[InputRequired()])
+        validators=[InputRequired("Choose one.")])
     require_email = BooleanField("Require an email address (reject users without one)")
-    seat_limit = IntegerField(
-        "Seat limit", validators=[Optional(), NumberRange(min=1)],
+    seat_limit = WholeNumberField(
+        "Seat limit", validators=[Optional(), NumberRange(min=1, message="Enter 1 or more, or "
+                                                                         "leave it empty.")],
         description="Active users allowed. Users beyond it are created deactivated and wait "
                     "for a seat. Leave empty for no limit.",
         render_kw={"inputmode": "numeric", "min": 1})
@@ -109,12 +140,25 @@ class RulesForm(FlaskForm):
         "When Entra deletes a user",
         choices={"delete": "Delete the user",
                  "deactivate": "Deactivate and hide the user (kept for the record)"},
-        validators=[InputRequired()])
+        validators=[InputRequired("Choose one.")])
     unknown_attributes = RadioField(
         "Attributes Rollcall does not know",
         choices={"ignore": "Ignore them and note them on the request log",
                  "reject": "Reject the request with 400"},
-        validators=[InputRequired()])
+        validators=[InputRequired("Choose one.")])
+    audit_retention_days = WholeNumberField(
+        "Keep audit records for (days)",
+        validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
+        description="From 1 to 3,650. Older request-log and change records are deleted by "
+                    "`flask --app app audit prune` (run it daily); what remains still verifies.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": rules.MAX_RETENTION_DAYS})
+    body_retention_days = WholeNumberField(
+        "Keep request and response bodies for (days)",
+        validators=[Optional(), NumberRange(1, rules.MAX_RETENTION_DAYS, message=_DAYS)],
+        description="From 1 to 3,650. The bodies of SCIM writes (redacted, at most 64 KiB "
+                    "each) are blanked after this many days by `audit prune` or "
+                    "`audit prune-bodies`.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": rules.MAX_RETENTION_DAYS})
 
     def values(self) -> dict:
         return {
@@ -124,7 +168,28 @@ class RulesForm(FlaskForm):
             "link_on_create": bool(self.link_on_create.data),
             "delete_mode": self.delete_mode.data,
             "unknown_attributes": self.unknown_attributes.data,
+            # Left empty: kept as they are (a form posted before these fields existed).
+            **{key: self[key].data for key in rules.RETENTION if self[key].data is not None},
         }
+
+    NAMES = {"matching_attribute": "matching attribute", "require_email": "email required",
+             "seat_limit": "seat limit", "link_on_create": "link on create",
+             "delete_mode": "what a delete does", "unknown_attributes": "unknown attributes",
+             "audit_retention_days": "audit records kept (days)",
+             "body_retention_days": "bodies kept (days)"}
+
+    def describe(self, changes: dict) -> str:
+        """"seat limit: none → 50; bodies kept (days): 30 → 7", in the admin's words."""
+        def shown(key, value):
+            field = self[key]
+            if value is None or value == "":
+                return "none"
+            if isinstance(value, bool):
+                return "on" if value else "off"
+            return dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+
+        return "; ".join(f"{self.NAMES.get(key, key)}: {shown(key, before)} → {shown(key, after)}"
+                         for key, (before, after) in changes.items())
 
 
 STATE_CHOICES = {"": "Any state", "active": "Active", "inactive": "Inactive",
@@ -141,9 +206,13 @@ class UserFilterForm(FlaskForm):
                     description="userName, display name or email contains",
                     render_kw={"type": "search"})
     state = SelectField("State", choices=STATE_CHOICES, validators=[Optional()])
-    department = StringField("Department", validators=[Optional(), Length(max=512)])
-    division = StringField("Division", validators=[Optional(), Length(max=512)])
-    organization = StringField("Organisation", validators=[Optional(), Length(max=512)])
+    department = StringField("Department", validators=[Optional(), Length(max=512)],
+                             description="Contains; pick from the list or type part of it",
+                             render_kw={"list": "department-values", "type": "search"})
+    division = StringField("Division", validators=[Optional(), Length(max=512)],
+                           render_kw={"list": "division-values", "type": "search"})
+    organization = StringField("Organisation", validators=[Optional(), Length(max=512)],
+                               render_kw={"list": "organization-values", "type": "search"})
     manager = HiddenField()
 
 

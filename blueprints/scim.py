@@ -32,6 +32,7 @@ from scim.errors import Unauthorized
 from scim.project import split
 from services import tokens
 from services.actor import Actor
+from services.audit import bodies
 from services.audit import requestlog
 from services.context import current_notes
 
@@ -285,8 +286,18 @@ def _log(response) -> None:
         "resource_id": _text(g.get("resource_id"), 36),
         "error": _text(g.get("error") or None, 1024),
         "notes": [_text(n, 1024) for n in current_notes()] or None,
+        # Writes only; redacted and capped by the log writer (services/audit/bodies.py).
+        "bodies": _bodies(response) if request.method in bodies.WRITES else None,
     }
     requestlog.writer_for(current_app).record(row, row["token_id"])
+
+
+def _bodies(response) -> tuple[str | None, str | None]:
+    try:
+        sent = request.get_data(cache=True, as_text=True)
+    except HTTPException:  # too large to read: the 413 row says so
+        sent = None
+    return sent, None if response.is_streamed else response.get_data(as_text=True)
 
 
 def _text(value, limit: int) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy import Integer
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -24,6 +25,24 @@ from .base import utcnow
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for millions.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _search_index(name: str, expression, key: str):
+    """A pg_trgm GIN index, on PostgreSQL only: it serves `ILIKE '%q%'`.
+
+    SQLite's prefix ranges use the lower(name) and (looked_up, id) B-trees instead
+    (services/audit/query.py). The migration builds a text_pattern_ops B-tree under the
+    same name where pg_trgm cannot be created.
+    """
+    return Index(name, expression, postgresql_using="gin",
+                 postgresql_ops={key: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+@event.listens_for(db.metadata, "before_create")
+def _trigram_extension(_target, connection, **_kw) -> None:
+    """create_all (tests, first runs) needs pg_trgm for the search indexes below."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
 
 class ChainedMixin:
@@ -58,6 +77,10 @@ class RequestLog(ChainedMixin, db.Model):
     error: Mapped[str | None] = mapped_column(String(1024))
     # Tolerated client quirks and ignored attributes, for the admin to see mapping errors.
     notes: Mapped[list | None] = mapped_column(JSONType)
+    # SCIM writes' bodies, redacted and capped (services/audit/bodies.py). Outside the content
+    # hash (services/audit/chain.py) on purpose: they are pruned sooner than the row.
+    request_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)
 
     # The viewer pages newest first by id: each filter gets an (column, id) index. The
     # unique index on seq also finds the unsealed records (seq IS NULL) for the sealer.
@@ -71,6 +94,8 @@ class RequestLog(ChainedMixin, db.Model):
         Index("ix_request_log_resource_id_id", "resource_id", "id"),
         Index("ix_request_log_token_name_id", "token_name", "id"),
         Index("ix_request_log_looked_up_id", "looked_up", "id"),
+        _search_index("ix_request_log_looked_up_search", looked_up, "looked_up"),
+        _search_index("ix_request_log_path_search", path, "path"),
     )
 
 
@@ -95,6 +120,8 @@ class ChangeRecord(ChainedMixin, db.Model):
         Index("ix_change_records_resource", "resource_type", "resource_id", "id"),
         Index("ix_change_records_resource_id_id", "resource_id", "id"),
         Index("ix_change_records_resource_name", func.lower(resource_name)),
+        _search_index("ix_change_records_resource_name_search",
+                      func.lower(resource_name).label("name_lower"), "name_lower"),
     )
 
 
@@ -131,3 +158,4 @@ class AuditSeal(db.Model):
     sealed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (Index("ux_audit_seals_chain_seq", "chain", "seq", unique=True),)
+

@@ -117,5 +117,11 @@ def _check(name: str, type_: str) -> None:
     if type_ not in TYPES:
         raise InvalidValue(f"type must be one of {', '.join(TYPES)}")
     core = schema.user_type()
-    if core.core.attr(name) or any(s.attr(name) for s in core.extensions):
-        raise InvalidValue(f"{name!r} is already a standard User attribute")
+    if core.core.attr(name):
+        raise InvalidValue(f"{name!r} is already a core User attribute: map Entra to it directly")
+    for extension in core.extensions:
+        if extension.attr(name):
+            where = ("the enterprise extension's" if extension.id == schema.ENTERPRISE
+                     else f"{extension.id}'s")
+            raise InvalidValue(f"{name!r} is already {where} attribute: map Entra to "
+                               f"{extension.id}:{name} instead")

@@ -8,7 +8,10 @@ from services import settings
 from services import tx
 
 RULES = ("matching_attribute", "require_email", "seat_limit", "link_on_create", "delete_mode",
-         "unknown_attributes")
+         "unknown_attributes", "audit_retention_days", "body_retention_days")
+# Days, as `flask --app app audit prune` reads them; ten years at most.
+RETENTION = ("audit_retention_days", "body_retention_days")
+MAX_RETENTION_DAYS = 3650
 CHOICES = {
     "matching_attribute": ("userName", "email"),
     "delete_mode": ("delete", "deactivate"),
@@ -46,6 +49,11 @@ def _check(values: dict) -> None:
     limit = values.get("seat_limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise ValueError("the seat limit is a whole number of at least 1, or empty for none")
+    for key in RETENTION:
+        days = values.get(key)
+        if key in values and (not isinstance(days, int) or isinstance(days, bool)
+                              or not 1 <= days <= MAX_RETENTION_DAYS):
+            raise ValueError(f"{key} is a whole number of days from 1 to {MAX_RETENTION_DAYS}")
     for key in ("require_email", "link_on_create"):
         if key in values and not isinstance(values[key], bool):
             raise ValueError(f"{key} is true or false")

@@ -18,6 +18,8 @@ DEFAULTS = {
     # What DELETE /Users/{id} does: "delete", or "deactivate" (deactivate and hide).
     "delete_mode": "delete",
     "audit_retention_days": 365,
+    # SCIM write bodies on request-log rows are blanked sooner (services/audit/bodies.py).
+    "body_retention_days": 30,
 }
 
 _TTL = 1.0

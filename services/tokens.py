@@ -41,6 +41,10 @@ class TokenInfo:
     prefix: str
 
 
+# The name is the token's change records' resource id, a 64-character column.
+MAX_NAME = 64
+
+
 class Refused(Unauthorized):
     """A 401 for a token Rollcall knows (expired, revoked) or for an unknown one.
 
@@ -61,8 +65,8 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     :raise Uniqueness: when a token of that name exists.
     """
     name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidValue("a token needs a name of 1 to 100 characters")
+    if not name or len(name) > MAX_NAME:
+        raise InvalidValue(f"a token needs a name of 1 to {MAX_NAME} characters")
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise InvalidValue(f"expiry must be between 1 and {MAX_DAYS} days")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)

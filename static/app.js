@@ -63,7 +63,14 @@
     });
   }
 
+  // Filter forms sit in a <details>, closed on a phone; wider screens open it.
+  function openFiltersOnWideScreens() {
+    if (!window.matchMedia("(min-width: 641px)").matches) { return; }
+    document.querySelectorAll("details.filters").forEach(function (details) { details.open = true; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    openFiltersOnWideScreens();
     setUpCopyButtons();
     setUpConfirmations();
   });

@@ -31,11 +31,18 @@ FORMATS = ("csv", "jsonl")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export(kind: str, f, fmt: str) -> Iterator[str]:
-    """The records of `kind` ("requests" or "changes") that match filter `f`, as text chunks."""
+# Excel reads a CSV file as the local code page unless it starts with a UTF-8 byte-order mark.
+BOM = "\ufeff"
+
+
+def export(kind: str, f, fmt: str, bom: bool = False) -> Iterator[str]:
+    """The records of `kind` ("requests" or "changes") that match filter `f`, as text chunks.
+
+    `bom` starts a CSV with a byte-order mark, for spreadsheets (the web download does).
+    """
     columns = COLUMNS[kind]
     if fmt == "csv":
-        yield _csv_lines([columns])
+        yield (BOM if bom else "") + _csv_lines([columns])
     for rows in batches(kind, f):
         if fmt == "csv":
             yield _csv_lines([[_cell(getattr(r, c)) for c in columns] for r in rows])

@@ -2,20 +2,32 @@
 
 Pages are keyset pages on the primary key (`id < :cursor ORDER BY id DESC LIMIT n`),
 never OFFSET, so page 10,000 costs what page 1 costs. Each filter has an (column, id)
-index (models/audit.py). Free text is looked up by index when it is an id or a name;
-a path fragment scans newest first and stops when a page is full (a time range bounds it).
+index (models/audit.py).
+
+Free text matches part of a name, userName, email, path or lookup, or exactly an id.
+On PostgreSQL the parts are found through pg_trgm GIN indexes (`ILIKE '%q%'` is served
+by a trigram index, RFC-free but documented in PostgreSQL's pg_trgm chapter). On SQLite,
+which has no such index, a name matches from its start: a range on the lowered column,
+which its B-tree serves (`lower(name) >= q AND < q || U+FFFF`), so "david.schmidt" finds
+"David.Schmidt@example.com" without a scan; FTS5 was rejected because its tokenizer
+splits userNames at "." and "@" and it needs triggers on tables this module does not own.
+Ids shown on a page are resolved to names in one query (`names`).
 """
 
 import time
 from dataclasses import dataclass
 from dataclasses import fields
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import union
+from sqlalchemy import text
+from sqlalchemy import union_all
 
 from models import ChangeRecord
 from models import Group
@@ -39,6 +51,7 @@ class RequestFilter:
     since: datetime | None = None
     until: datetime | None = None
     status: int | None = None  # a status class: 2, 3, 4 or 5
+    errors: bool = False  # status 400 or more (the dashboard's error counts)
     method: str = ""
     resource_type: str = ""
     token: str = ""
@@ -66,7 +79,7 @@ def _args(f) -> dict:
     out = {}
     for field in fields(f):
         value = getattr(f, field.name)
-        if value not in (None, ""):
+        if value not in (None, "", False):
             out[field.name] = value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) \
                 else value
     return out
@@ -77,6 +90,7 @@ class Page:
     items: list
     older: int | None  # cursor for the next (older) page
     newer: int | None  # cursor for the previous (newer) page
+    names: dict | None = None  # {id: (resource type, name)} for the ids on the page
 
 
 def request_conditions(f: RequestFilter) -> list:
@@ -84,6 +98,8 @@ def request_conditions(f: RequestFilter) -> list:
     conditions = _time(r, f.since, f.until)
     if f.status:
         conditions.append(r.status_class == f.status)
+    if f.errors:
+        conditions.append(r.status_class >= 4)
     if f.method:
         conditions.append(r.method == f.method.upper())
     if f.resource_type:
@@ -91,17 +107,51 @@ def request_conditions(f: RequestFilter) -> list:
     if f.token:
         conditions.append(r.token_name == f.token)
     if f.q and _path_like(f.q):
-        conditions.append(r.path.ilike(f"%{escape_like(f.q)}%", escape="\\"))
+        conditions.append(_part_of(r.path, f.q, lowered=False))
     elif f.q:
         ids = [f.q, *_named(f.q)]
         conditions.append(or_(r.request_id == f.q, r.resource_id.in_(ids),
-                              r.looked_up == f.q.lower()))
+                              _part_of(r.looked_up, f.q)))
     return conditions
 
 
+_trigram_by_url: dict = {}
+
+
+def _trigram() -> bool:
+    """Whether PostgreSQL has pg_trgm (models/audit.py then built GIN indexes), per database."""
+    key = str(db.engine.url)
+    if key not in _trigram_by_url:
+        stmt = text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        _trigram_by_url[key] = db.session.execute(stmt).first() is not None
+    return _trigram_by_url[key]
+
+
 def _path_like(q: str) -> bool:
-    """A path fragment (scanned) rather than an id or a name (looked up by index)."""
+    """A path fragment rather than an id or a name."""
     return q.startswith("/") or any(c in q for c in "?=& ")
+
+
+def _part_of(column, q: str, lowered: bool = True, sql_lower: bool = False):
+    """`column` contains q (PostgreSQL, trigram index) or starts with it (SQLite, B-tree range).
+
+    `lowered` columns hold lower-case text (looked_up, or lower(name) when `sql_lower`);
+    paths are not lowered. SQLite's lower() folds ASCII only, so a term compared with a
+    lower() expression is folded the same way.
+    """
+    low = _ascii_lower(q) if sql_lower and db.engine.dialect.name == "sqlite" else q.lower()
+    if db.engine.dialect.name == "postgresql":
+        if _trigram():
+            return column.ilike(f"%{escape_like(q)}%", escape="\\")
+        # Without pg_trgm the search indexes are text_pattern_ops B-trees: prefixes only.
+        return column.like(f"{escape_like(low if lowered else q)}%", escape="\\")
+    if not lowered:  # paths: no lowered index on SQLite; a scan bounded by the page size
+        return func.lower(column).like(f"%{escape_like(low)}%", escape="\\")
+    return and_(column >= low, column < low + "\uffff")
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in text)
 
 
 def change_conditions(f: ChangeFilter) -> list:
@@ -118,7 +168,7 @@ def change_conditions(f: ChangeFilter) -> list:
         conditions.append(c.resource_type == f.resource_type)
     if f.q:
         conditions.append(or_(c.resource_id == f.q, c.request_id == f.q,
-                              func.lower(c.resource_name) == f.q.lower()))
+                              _part_of(func.lower(c.resource_name), f.q, sql_lower=True)))
     return conditions
 
 
@@ -142,23 +192,60 @@ def _first_id(model, at: datetime):
 
 
 def _named(q: str) -> list[str]:
-    """Ids of users, groups and (deleted) resources whose name is exactly `q`.
+    """Ids of users, groups and (deleted) resources whose name contains `q`.
 
-    Fetched first, so that the log query gets a literal list: PostgreSQL then ORs index
-    scans instead of walking the whole log with the subquery as a filter.
+    Every user and group ever written has a change record naming it, so the change
+    records' name index finds them all, deleted ones included. Fetched first, so that the
+    log query gets a literal list: PostgreSQL then ORs index scans instead of walking the
+    whole log with the subquery as a filter.
     """
-    low = q.lower()
-    stmt = union(
-        select(User.id).where(func.lower(User.user_name) == low),
-        select(Group.id).where(func.lower(Group.display_name) == low),
-        select(ChangeRecord.resource_id).where(func.lower(ChangeRecord.resource_name) == low),
-    ).limit(100)
+    stmt = (select(ChangeRecord.resource_id)
+            .where(_part_of(func.lower(ChangeRecord.resource_name), q, sql_lower=True),
+                   ChangeRecord.resource_type.in_(("User", "Group")))
+            .distinct().limit(100))
     return [i for i in db.session.execute(stmt).scalars() if i]
 
 
+def names(ids) -> dict[str, tuple[str, str]]:
+    """{id: (resource type, name)} for users and groups, live or deleted, in one query.
+
+    A live user's userName or group's displayName wins; a deleted one keeps the name its
+    latest change record gave it.
+    """
+    ids = sorted({i for i in ids if isinstance(i, str) and i})
+    if not ids:
+        return {}
+    stmt = union_all(
+        select(User.id, literal("User"), User.user_name, literal(0), literal(0))
+        .where(User.id.in_(ids)),
+        select(Group.id, literal("Group"), Group.display_name, literal(0), literal(0))
+        .where(Group.id.in_(ids)),
+        select(ChangeRecord.resource_id, ChangeRecord.resource_type, ChangeRecord.resource_name,
+               literal(1), ChangeRecord.id)
+        .where(ChangeRecord.resource_id.in_(ids), ChangeRecord.resource_name.is_not(None),
+               ChangeRecord.resource_type.in_(("User", "Group"))),
+    )
+    out: dict = {}
+    # Live rows first, then change records newest first: the first name seen wins.
+    for rid, rtype, name, _rank, _newest in sorted(db.session.execute(stmt),
+                                                 key=lambda r: (r[3], -r[4])):
+        out.setdefault(rid, (rtype, name))
+    return out
+
+
+def member_ids(changes: dict | None) -> list[str]:
+    """The member ids a change record lists under members.added and members.removed."""
+    out = []
+    for key in ("members.added", "members.removed"):
+        for side in (changes or {}).get(key) or []:
+            out += [i for i in side or [] if isinstance(i, str)]
+    return out
+
+
 def requests(f: RequestFilter, before=None, after=None, limit: int | None = None) -> Page:
-    """One page of the request log, newest first."""
-    return _page(RequestLog, request_conditions(f), before, after, limit or PER_PAGE)
+    """One page of the request log, newest first, with the names of the resources."""
+    page = _page(RequestLog, request_conditions(f), before, after, limit or PER_PAGE)
+    return replace(page, names=names(r.resource_id for r in page.items))
 
 
 def changes(f: ChangeFilter, before=None, after=None, limit: int | None = None) -> Page:

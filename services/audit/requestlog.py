@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from models import RequestLog
 from models.engine import writing
 from services import tokens
+from services.audit import bodies
 from services.audit import chain as audit_chain
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,11 @@ class Writer:
 
 
 def _columns(row: dict) -> dict:
-    out = {k: v for k, v in row.items() if k != "token_id"}
+    out = {k: v for k, v in row.items() if k not in ("token_id", "bodies")}
+    # Raw bodies of writes become redacted, capped text here, off the request's path.
+    sent, answered = row.get("bodies") or (None, None)
+    out["request_body"] = bodies.capture(out["method"], sent)
+    out["response_body"] = bodies.capture(out["method"], answered)
     out["path"] = _readable(out["path"])
     lookup = LOOKUP.search(out["path"])
     out["looked_up"] = lookup.group(1).lower() if lookup else None

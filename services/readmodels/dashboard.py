@@ -48,6 +48,7 @@ class TokenHealth:
 class Traffic:
     requests: int
     errors: int
+    since: datetime | None = None  # the start of the period, for links to the request log
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def traffic(since: datetime) -> Traffic:
     requests, errors = db.session.execute(
         select(func.count(), _count(RequestLog.status >= 400)).where(RequestLog.at >= since)
     ).one()
-    return Traffic(requests or 0, errors or 0)
+    return Traffic(requests or 0, errors or 0, since)
 
 
 def _count(condition):

@@ -35,6 +35,7 @@ class UserFilter:
     division: str = ""
     organization: str = ""
     manager: str = ""  # a manager's user id: that manager's reports
+    sort: str = ""  # a key of SORTS, "-" first for descending; "" is by userName
 
     def args(self, **overrides) -> dict:
         """The non-empty filters as query-string arguments (for links and paging)."""
@@ -109,16 +110,43 @@ def user_conditions(f: UserFilter) -> list:
         conditions.append(state)
     for name in DIMENSIONS:
         value = getattr(f, name).strip()
-        if value:
-            conditions.append(func.lower(getattr(User, name)) == value.lower())
+        if value:  # part of the value: "Engin" finds Engineering
+            conditions.append(contains(getattr(User, name), value))
     if f.manager:
         conditions.append(User.manager_id == f.manager)
     return conditions
 
 
+# The sortable columns of the list, each on an expression an index of models/user.py
+# serves (the state has four values: sorting by it orders a filtered page, not the table).
+# The email is not sortable: it lives in user_values, and a join per row would not be.
+SORTS = {
+    "userName": lambda: (func.lower(User.user_name),),
+    "displayName": lambda: (func.lower(User.display_name),),
+    "department": lambda: (func.lower(User.department),),
+    "state": lambda: (User.hidden, User.seat_waiting, User.active.is_(False)),
+}
+
+
+def order_of(sort: str) -> list:
+    """ORDER BY for a sort key ("-" first for descending), the id last for stable pages."""
+    key = sort.removeprefix("-")
+    columns = SORTS.get(key, SORTS["userName"])()
+    descending = sort.startswith("-") and key in SORTS
+    return [c.desc() if descending else c for c in columns] + [User.id]
+
+
+def distinct_values(name: str, limit: int = 500) -> list[str]:
+    """The values a dimension (department, division, organisation) has, for the filter's list."""
+    column = getattr(User, name)
+    stmt = (select(func.min(column)).where(column.is_not(None), User.hidden.is_(False))
+            .group_by(func.lower(column)).order_by(func.lower(column)).limit(limit))
+    return [v for v in db.session.execute(stmt).scalars() if v]
+
+
 def users(f: UserFilter, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """A page of users, by userName, with each one's work email."""
-    stmt = select(User).where(*user_conditions(f)).order_by(func.lower(User.user_name), User.id)
+    """A page of users, sorted as asked (by userName by default), with each one's work email."""
+    stmt = select(User).where(*user_conditions(f)).order_by(*order_of(f.sort))
     result = paginate(stmt, page, per_page)
     emails = work_emails([u.id for u in result.items])
     return replace(result, items=[(u, emails.get(u.id)) for u in result.items])

@@ -85,8 +85,8 @@ def test_failures_are_counted_on_the_account_until_a_sign_in(app, client):
 
 
 @pytest.mark.parametrize("form, message", [
-    ({"username": "", "password": PASSWORD}, "This field is required."),
-    ({"username": "alice", "password": ""}, "This field is required."),
+    ({"username": "", "password": PASSWORD}, "Enter your username."),
+    ({"username": "alice", "password": ""}, "Enter your password."),
     ({"username": "a" * 101, "password": PASSWORD}, "Field cannot be longer than 100 characters."),
 ])
 def test_login_form_validation(app, client, form, message):
@@ -156,7 +156,7 @@ def test_one_time_password_must_be_changed_first(app, client):
      "Choose a password different from the current one."),
     ({"current": PASSWORD, "new": "alice" + " " * 10, "confirm": "alice" + " " * 10},
      "The password must not be the username."),
-    ({"current": "", "new": "", "confirm": ""}, "This field is required."),
+    ({"current": "", "new": "", "confirm": ""}, "Enter your current password."),
 ])
 def test_password_form_validation(admin_client, form, message):
     response = admin_client.post("/auth/password", data=form)

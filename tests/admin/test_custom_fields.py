@@ -41,15 +41,17 @@ def test_declare_shows_the_entra_target_and_publishes_it(admin_client, token):
 
 
 @pytest.mark.parametrize("form, message", [
-    ({"name": ""}, "This field is required."),
+    ({"name": ""}, "Enter a name."),
     ({"name": "1cost"}, "Start with a letter"),
     ({"name": "cost code"}, "Start with a letter"),
     ({"name": "x" * 65}, "Start with a letter"),
     ({"type": "float"}, "Not a valid choice."),
     ({"type": None}, "Choose a type."),
-    ({"description": "d" * 1001}, "Field cannot be longer than 1000 characters."),
-    ({"name": "userName"}, "is already a standard User attribute"),
-    ({"name": "department"}, "is already a standard User attribute"),
+    ({"description": "d" * 1001}, "Use at most 1,000 characters."),
+    ({"name": "userName"}, "is already a core User attribute"),
+    ({"name": "department"}, "is already the enterprise extension&#39;s attribute"),
+    ({"name": "costCenter"}, "map Entra to urn:ietf:params:scim:schemas:extension:enterprise:"
+                             "2.0:User:costCenter instead"),
 ])
 def test_declare_validation(admin_client, form, message):
     response = declare(admin_client, **form)
@@ -76,7 +78,7 @@ def test_edit_the_description(admin_client, token):
     assert schema_attributes(admin_client, token)["costCode"]["description"] == "Cost centre code"
     too_long = admin_client.post("/admin/fields/costCode/edit", data={"description": "d" * 1001})
     assert too_long.status_code == 400
-    assert "Field cannot be longer than 1000 characters." in page(too_long)
+    assert "Use at most 1,000 characters." in page(too_long)
 
 
 def test_retire_asks_first(admin_client, token):

@@ -66,13 +66,13 @@ def test_an_empty_seat_limit_removes_the_limit(admin_client):
 
 
 @pytest.mark.parametrize("override, message", [
-    ({"seat_limit": "0"}, "Number must be at least 1."),
-    ({"seat_limit": "-3"}, "Number must be at least 1."),
-    ({"seat_limit": "ten"}, "Not a valid integer value."),
+    ({"seat_limit": "0"}, "Enter 1 or more, or leave it empty."),
+    ({"seat_limit": "-3"}, "Enter 1 or more, or leave it empty."),
+    ({"seat_limit": "ten"}, "Enter a whole number, e.g. 90."),
     ({"matching_attribute": "employeeNumber"}, "Not a valid choice."),
-    ({"matching_attribute": None}, "This field is required."),
+    ({"matching_attribute": None}, "Choose one."),
     ({"delete_mode": "archive"}, "Not a valid choice."),
-    ({"delete_mode": None}, "This field is required."),
+    ({"delete_mode": None}, "Choose one."),
     ({"unknown_attributes": "warn"}, "Not a valid choice."),
 ])
 def test_validation(admin_client, override, message):

@@ -1,5 +1,7 @@
 """The setup guide: this instance's URL, and a mapping table generated from the live schema."""
 
+import re
+
 import pytest
 
 from scim import patch
@@ -29,8 +31,18 @@ def test_the_table_gives_entra_target_strings(admin_client):
                    f"{ENTERPRISE}:department", f"{ENTERPRISE}:manager",
                    f"{ENTERPRISE}:organization", f"{CUSTOM}:costCode", "externalId",
                    "phoneNumbers[type eq &#34;mobile&#34;].value"):
-        assert f'<code class="wrap">{target}</code>' in html, target
+        assert re.search(rf'<code id="(target|other)-\d+" class="wrap">{re.escape(target)}</code>',
+                         html), target
     assert "<code class=\"wrap\">userPrincipalName</code>" in html
+
+
+def test_every_target_attribute_has_a_copy_button(admin_client):
+    custom_fields.define("costCode", "string", False, "", CLI)
+    html = page(admin_client.get("/admin/setup"))
+    targets = re.findall(r'<code id="((?:target|other)-\d+)" class="wrap">', html)
+    assert len(targets) > 20
+    for target in targets:
+        assert f'data-copy="{target}"' in html, target
 
 
 def test_a_custom_field_joins_and_leaves_the_table_at_once(admin_client):

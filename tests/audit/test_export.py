@@ -23,7 +23,9 @@ def test_csv_export_is_streamed_and_holds_the_filtered_rows(many, auditor, rows)
     response = auditor.get("/admin/audit/export.csv?kind=requests&status=4")
     assert response.is_streamed and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    records = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, for Excel
+    records = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     expected = [r for r in rows(RequestLog) if r.status >= 400]
     assert [int(r["id"]) for r in records] == [r.id for r in expected]
     assert {r["status"] for r in records} == {"404"}

@@ -22,6 +22,9 @@ REQUESTS = [
     audit_query.RequestFilter(since=datetime(2024, 1, 1), until=datetime(2024, 1, 2)),
     audit_query.RequestFilter(q="bjensen@example.com"),
     audit_query.RequestFilter(q="0f8fad5b-d9cb-469f-a165-70867728950e"),
+    # Part of a name: a trigram index on PostgreSQL, a prefix range on SQLite.
+    audit_query.RequestFilter(q="david.schm"),
+    audit_query.RequestFilter(q="Øster"),
 ]
 CHANGES = [
     audit_query.ChangeFilter(actor="entra"),
@@ -29,6 +32,8 @@ CHANGES = [
     audit_query.ChangeFilter(action="user."),
     audit_query.ChangeFilter(resource_type="User"),
     audit_query.ChangeFilter(since=datetime(2024, 1, 1), until=datetime(2024, 1, 2)),
+    audit_query.ChangeFilter(q="david.schm"),
+    audit_query.ChangeFilter(q="Żółć"),
 ]
 
 
@@ -70,3 +75,19 @@ def test_the_sealer_finds_unsealed_records_by_index(app, model):
     stmt = select(model.id).where(model.seq.is_(None)).order_by(model.id).limit(5)
     query_plan = plan(stmt)
     assert "seq" in query_plan, query_plan
+
+
+@pytest.mark.parametrize(("model", "f", "index"), [
+    (ChangeRecord, audit_query.ChangeFilter(q="david.schm"), "resource_name"),
+    (ChangeRecord, audit_query.ChangeFilter(q="Łukasz.Żół"), "resource_name"),
+    (RequestLog, audit_query.RequestFilter(q="ølsen@exa"), "looked_up"),
+])
+def test_part_of_a_name_is_found_through_its_own_index(app, model, f, index):
+    """Not a backward walk of the primary key filtering a million rows: the name's index."""
+    conditions = (audit_query.change_conditions(f) if model is ChangeRecord
+                  else audit_query.request_conditions(f))
+    query_plan = plan(select(model.id).where(*conditions))
+    if db.engine.dialect.name == "postgresql":
+        assert f"_{index}_search" in query_plan, query_plan  # the pg_trgm GIN index
+    else:
+        assert f"USING INDEX ix_{model.__tablename__}_{index}" in query_plan, query_plan

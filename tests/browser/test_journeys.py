@@ -174,6 +174,7 @@ def test_an_auditor_cannot_create_a_token(page, live_server, shoot):
         "csrf_token": csrf, "name": "sneaky", "days": "90"})
     assert response.status == 403
     page.goto(live_server("/admin/tokens/1/rotate"))
-    expect(page.get_by_role("heading", name="403 Forbidden")).to_be_visible()
+    expect(page.get_by_role("heading", name="403 Not allowed for your role")).to_be_visible()
+    expect(page.get_by_text("not rotate a token")).to_be_visible()
     with live_server.app.app_context():
         assert tokens.all_tokens() == []
