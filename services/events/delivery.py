@@ -57,6 +57,7 @@ class Settings:
     retry_max: float = 3600.0
     max_age: float = 3 * 86400.0
     batch: int = 100
+    pages: int = 20  # a pass looks this many batches deep past held-back resources
     interval: float = 0.5
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:"
                                                 f"{uuid.uuid4().hex[:8]}")
@@ -137,12 +138,30 @@ def run_pass(settings: Settings, now: datetime | None = None) -> int:
 
 
 def _deliver_subscription(sub: EventSubscription, settings: Settings, now: datetime) -> int:
-    rows = db.session.execute(
-        select(EventDelivery, Event).join(Event, Event.event_id == EventDelivery.event_id)
-        .where(EventDelivery.subscription_id == sub.id, EventDelivery.status == "pending")
-        .order_by(EventDelivery.position).limit(settings.batch)).all()
-    blocked, attempts = set(), 0
-    for delivery, event in rows:
+    """Page through the pending deliveries in position order, past the held-back ones."""
+    blocked: set = set()
+    after, attempts = 0, 0
+    for _ in range(settings.pages):
+        rows = db.session.execute(
+            select(EventDelivery, Event, EventDelivery.position)
+            .join(Event, Event.event_id == EventDelivery.event_id)
+            .where(EventDelivery.subscription_id == sub.id, EventDelivery.status == "pending",
+                   EventDelivery.position > after)
+            .order_by(EventDelivery.position).limit(settings.batch)).all()
+        if not rows:
+            break
+        after = rows[-1][2]
+        done, down = _deliver_page(sub, rows, blocked, settings, now)
+        attempts += done
+        if down:
+            break
+    return attempts
+
+
+def _deliver_page(sub, rows, blocked: set, settings: Settings, now: datetime):
+    """Try each due delivery of one page once; returns (attempts, receiver is down)."""
+    attempts = 0
+    for delivery, event, _ in rows:
         if delivery.resource_key in blocked:
             continue
         if (now - delivery.created_at).total_seconds() > settings.max_age:
@@ -152,15 +171,16 @@ def _deliver_subscription(sub: EventSubscription, settings: Settings, now: datet
             blocked.add(delivery.resource_key)
             continue
         if not acquire(settings):  # renewed before each send, so a slow one keeps it
-            break
+            return attempts, True
         attempts += 1
+        key = delivery.resource_key
         outcome = attempt(sub, event, settings)
         _record(sub, delivery, outcome, settings, now)
         if not outcome.ok:
-            blocked.add(delivery.resource_key)
+            blocked.add(key)
             if outcome.receiver_down:
-                break
-    return attempts
+                return attempts, True
+    return attempts, False
 
 
 @dataclass

@@ -207,3 +207,22 @@ def test_one_lease_holder_at_a_time_and_takeover_after_expiry(app, settings):
     delivery.release(other)
     assert delivery.acquire(settings)
     assert db.session.get(EventLease, "delivery").holder == settings.holder
+
+
+def test_a_held_back_resource_does_not_hide_later_ones_beyond_a_page(receivers, subscribe,
+                                                                       settings, scim, make_user):
+    receiver = receivers()
+    subscribe(receiver.url)
+    first = make_user("vorne@example.com")
+    drain(settings)
+    receiver.failures = [(422, {})]  # the receiver rejects a's first change
+    for title in ("eins", "zwei", "drei"):
+        _rename(scim, first["id"], title)
+    later = make_user("hinten@example.com")
+    settings.batch = 2
+    assert delivery.acquire(settings)
+    delivery.run_pass(settings)
+    names = [e["data"]["name"] for e in receiver.webhook_events()]
+    assert names == ["vorne@example.com", "hinten@example.com"], later
+    drain(settings)
+    assert_exactly_once_in_order(receiver.webhook_ids(), events_in_order())
