@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -26,13 +27,17 @@ DEFAULTS = {
     "SCIM_BULK_MAX_OPERATIONS": 1000,
     "SCIM_MAX_FILTER_LENGTH": 4096,
     "SCIM_MAX_VALUE_LENGTH": 4096,
+    # Seconds a cursor stays valid between pages (RFC 9865 cursorTimeout).
+    "SCIM_CURSOR_TIMEOUT": 600,
     "SCIM_RATE_LIMIT": "200/second",
     # Failed bearer authentications per client address (guessing tokens, broken clients).
     "SCIM_AUTH_FAILURE_LIMIT": "60/minute",
     # Seconds a worker remembers a valid token (0: look it up on every request). A revoked
     # token keeps working in the other workers for at most this long.
     "SCIM_TOKEN_CACHE_SECONDS": 5,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Unset: a SQLite file in instance/, shared by the workers of this machine
+    # (extensions.SqliteFileStorage); redis://... to share across machines.
+    "RATELIMIT_STORAGE_URI": None,
     # A Redis outage must not fail SCIM requests (Entra quarantines a failing app): fall
     # back to per-process limits instead.
     "RATELIMIT_SWALLOW_ERRORS": True,
@@ -41,6 +46,9 @@ DEFAULTS = {
     # Request-log rows are written by a background thread so reads never take the write lock.
     "REQUEST_LOG_ASYNC": True,
     "PROXY_FIX_COUNT": 0,
+    # The external URL of the app (https://rollcall.example.com, with any path prefix):
+    # Location, meta.location and the Tenant URL are built from it, not from Host.
+    "PUBLIC_URL": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
@@ -66,8 +74,10 @@ ENV_KEYS = {
     "RATELIMIT_STORAGE_URI": str,
     "CUSTOM_SCHEMA_URN": str,
     "PROXY_FIX_COUNT": int,
+    "PUBLIC_URL": str,
     "SCIM_MAX_RESULTS": int,
     "SCIM_MAX_PAYLOAD": int,
+    "SCIM_CURSOR_TIMEOUT": int,
     "SCIM_AUTH_FAILURE_LIMIT": str,
     "SCIM_TOKEN_CACHE_SECONDS": float,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
@@ -80,6 +90,10 @@ ENV_KEYS = {
     "EVENTS_RETRY_BASE": float,
     "EVENTS_RETRY_MAX": float,
     "EVENTS_MAX_AGE": float,
+    "LOGIN_FREE_FAILURES_ADDRESS": int,
+    "LOGIN_FREE_FAILURES_ACCOUNT": int,
+    "LOGIN_FIRST_DELAY": float,
+    "LOGIN_MAX_DELAY": float,
     "METRICS_TOKEN": str,
     "METRICS_ALLOW": str,
     "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
@@ -102,6 +116,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    _check_public_url(app.config.get("PUBLIC_URL"))
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        path = os.path.join(app.instance_path, "ratelimits.sqlite")
+        app.config["RATELIMIT_STORAGE_URI"] = f"rollcall+sqlite://{path}"
     _init_extensions(app)
     _register(app)
     return app
@@ -113,6 +131,15 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _check_public_url(url: str | None) -> None:
+    """:raise ValueError: for a PUBLIC_URL that is no absolute http(s) URL without a query."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must look like https://rollcall.example.com, not {url!r}")
 
 
 def _load_environment(app: Flask) -> None:
@@ -181,10 +208,10 @@ def _register_login(app: Flask) -> None:
     from flask import redirect
     from flask import url_for
 
-    from services import admins
+    from blueprints.auth import load_user
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(admins.get)
+    login_manager.user_loader(load_user)
     app.add_url_rule("/", "index", lambda: redirect(url_for("admin.dashboard")))

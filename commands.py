@@ -32,6 +32,7 @@ from services.audit import bodies as audit_bodies
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
 from services.audit import query as audit_query
+from services.audit import requestlog
 from services.audit import verify as audit_verify
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke SCIM bearer tokens.")
@@ -148,14 +149,49 @@ def set_admin_password(username, password_stdin):
         admins.set_password(username, password, CLI)
     except admins.AdminError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Password of {username!r} changed.")
+    click.echo(f"Password of {username!r} changed; its sessions are ended.")
+
+
+@admins_cli.command("disable")
+@click.argument("username")
+def disable_admin(username):
+    """Disable USERNAME: its sessions end and it cannot sign in (the last admin stays)."""
+    _on_account(username, lambda user: admins.set_disabled(user.id, True, CLI))
+    click.echo(f"Account {username!r} disabled; its sessions are ended.")
+
+
+@admins_cli.command("enable")
+@click.argument("username")
+def enable_admin(username):
+    """Let a disabled USERNAME sign in again."""
+    _on_account(username, lambda user: admins.set_disabled(user.id, False, CLI))
+    click.echo(f"Account {username!r} enabled.")
+
+
+@admins_cli.command("delete")
+@click.argument("username")
+def delete_admin(username):
+    """Delete USERNAME and end its sessions; its change records stay (the last admin stays)."""
+    _on_account(username, lambda user: admins.remove(user.id, CLI))
+    click.echo(f"Account {username!r} deleted.")
+
+
+def _on_account(username, action) -> None:
+    user = admins.by_name(username)
+    if user is None:
+        raise click.ClickException(f"no account named {username!r}")
+    try:
+        action(user)
+    except admins.AdminError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @admins_cli.command("list")
 def list_admins():
     """Show the admin UI accounts: username, role, last sign-in."""
     for user in admins.all_admins():
-        click.echo(f"{user.username}\t{user.role}\t{_when(user.last_login_at)}")
+        state = "\tdisabled" if user.disabled_at else ""
+        click.echo(f"{user.username}\t{user.role}\t{_when(user.last_login_at)}{state}")
 
 
 @admins_cli.command("ensure-first")
@@ -207,6 +243,17 @@ def audit_verify_command(no_seal):
         state = chain["state"]
         click.echo(f"{chain['name']}: intact from #{state.anchor_seq + 1} to #{state.last_seq}; "
                    f"{chain['unsealed']} not sealed yet, each matching its hash")
+    _request_log_health()
+
+
+def _request_log_health() -> None:
+    """Rows an outage kept out of the chain: lost for good, or waiting in the spool."""
+    health = requestlog.health()
+    if health["lost"]:
+        click.echo(f"WARNING {health['lost']} request-log rows were lost (database and spool "
+                   "unavailable): the requests chain has a gap", err=True)
+    if health["waiting"]:
+        click.echo(f"{health['waiting']} request-log rows wait in the spool for the database")
 
 
 @audit_cli.command("prune")

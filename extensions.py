@@ -1,5 +1,7 @@
 """Unbound Flask extensions; create_app binds them with init_app."""
 
+import os
+import sqlite3
 import threading
 import time
 
@@ -9,6 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from limits.storage import MemoryStorage as _LimitsMemoryStorage
+from limits.storage import Storage
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -43,3 +46,74 @@ class MemoryStorage(_LimitsMemoryStorage):
             self._MemoryStorage__expire_events()
         finally:
             self._sweep_lock.release()
+
+
+class SqliteFileStorage(Storage):
+    """Rate-limit counters in a SQLite file: one budget for every worker on the machine.
+
+    The default storage (`rollcall+sqlite:///<instance>/ratelimits.sqlite`): gunicorn's
+    workers are separate processes, so `memory://` gave each its own budget. Each hit is
+    one atomic UPSERT in WAL mode; counters need no durability (synchronous=OFF). Across
+    machines, configure Redis instead.
+    """
+
+    STORAGE_SCHEME = ["rollcall+sqlite"]
+    SWEEP_INTERVAL = 60.0
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS counters "
+               "(key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL)")
+    _INCR = ("INSERT INTO counters (key, value, expires) VALUES (?1, ?2, ?3) "
+             "ON CONFLICT (key) DO UPDATE SET "
+             "value = CASE WHEN expires <= ?4 THEN ?2 ELSE value + ?2 END, "
+             "expires = CASE WHEN expires <= ?4 THEN ?3 ELSE expires END RETURNING value")
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions, **options)
+        self.path = (uri or "").split("://", 1)[1]
+        self._local = threading.local()
+        self._swept = 0.0
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():  # connections do not survive fork
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute(self._SCHEMA)
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._db()
+        if now - self._swept > self.SWEEP_INTERVAL:
+            self._swept = now
+            conn.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+        return conn.execute(self._INCR, (key, amount, now + expiry, now)).fetchone()[0]
+
+    def get(self, key: str) -> int:
+        row = self._db().execute("SELECT value FROM counters WHERE key = ? AND expires > ?",
+                                 (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._db().execute("SELECT expires FROM counters WHERE key = ? AND expires > ?",
+                                 (key, time.time())).fetchone()
+        return row[0] if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            self._db().execute("SELECT 1")
+            return True
+        except sqlite3.Error:
+            return False
+
+    def reset(self) -> int | None:
+        return self._db().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._db().execute("DELETE FROM counters WHERE key = ?", (key,))

@@ -23,7 +23,7 @@ from services.context import current_request_id
 OWN_LOGGERS = ("rollcall", "rollcall.request", "services", "app")
 _SECRETS = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',}]{8,}"), r"\1 [redacted]"),
-    (re.compile(r"rcscim_[A-Za-z0-9_-]+"), "rcscim_[redacted]"),
+    (re.compile(r"(?i)rcscim_[A-Za-z0-9_-]+"), "rcscim_[redacted]"),
     (re.compile(r"(?i)([\"']?(?:password|passwd|secret|authorization)[\"']?\s*[:=]\s*)"
                 r"(\"[^\"]*\"|'[^']*'|[^\s,}]+)"), r"\1[redacted]"),
 ]
@@ -35,19 +35,32 @@ def redact(text: str) -> str:
     return text
 
 
+def _redacted(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+            entry["exception"] = self.formatException(record.exc_info)
+        # Every field: a path (/Users/rcscim_...) or a library's field can carry a secret.
+        return json.dumps(_redacted(entry), default=str)
 
 
 JsonFormatter.converter = time.gmtime

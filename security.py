@@ -8,6 +8,31 @@ cost nothing there and protect a JSON body that a browser is tricked into render
 from flask import Flask
 from flask import current_app
 from flask import request
+from werkzeug.routing import IntegerConverter
+
+# The largest id a 64-bit INTEGER column holds (SQLite and PostgreSQL bigint alike).
+MAX_ID = 2**63 - 1
+
+
+class BoundedInteger(IntegerConverter):
+    """`<int:...>` routes match only ids a database column can hold: beyond, a 404.
+
+    Werkzeug's converter takes any number of digits; SQLite then fails to bind
+    /admin/tokens/99999999999999999999999/revoke ("Python int too large").
+    """
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def row_id(text: str) -> int:
+    """A query-string id (?before=, ?after=) for `request.args.get(type=...)`.
+
+    :raise ValueError: for anything but ASCII digits up to MAX_ID (the argument is ignored).
+    """
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise ValueError(text)
+    return int(text)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -39,6 +64,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     # Flask-Login's remember-me cookie follows the session cookie onto HTTPS only.
     app.config.setdefault("REMEMBER_COOKIE_SECURE", bool(app.config.get("SESSION_COOKIE_SECURE")))
+    app.url_map.converters["int"] = BoundedInteger  # before any blueprint adds a route
     app.after_request(add_headers)
 
 
@@ -49,7 +75,10 @@ def add_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         # Only promised when the operator says the site is served over HTTPS.
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if response.mimetype == "text/html" and not request.path.startswith("/static/"):
+    if request.path.startswith("/scim/"):
+        # SCIM bodies carry directory data and ETags do the revalidation (RFC 7644 §3.14).
+        response.headers.setdefault("Cache-Control", "no-store")
+    elif response.mimetype == "text/html" and not request.path.startswith("/static/"):
         # Admin pages show token secrets once and directory data: keep them out of caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,10 +1,28 @@
-"""WSGI middleware: slash folding for pasted tenant URLs, and ProxyFix."""
+"""WSGI middleware: slash folding and endpoint-name case for SCIM paths, and ProxyFix."""
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+SCIM_PREFIX = "/scim/v2/"
+# Endpoint names as RFC 7644 §3.2 spells them. Clients send other cases (Microsoft's
+# Postman collection uses /users); routes, Location and meta.location keep these.
+_ENDPOINTS = {name.lower(): name for name in (
+    "Users", "Groups", "Bulk", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Me",
+    ".search")}
+
+
+def canonical_scim_path(path: str) -> str:
+    """The path with its endpoint name (and a `.search` after it) in canonical case."""
+    if not path.startswith(SCIM_PREFIX):
+        return path
+    parts = path[len(SCIM_PREFIX):].split("/")
+    parts[0] = _ENDPOINTS.get(parts[0].lower(), parts[0])
+    if len(parts) > 1 and parts[0] in ("Users", "Groups") and parts[1].lower() == ".search":
+        parts[1] = ".search"
+    return SCIM_PREFIX + "/".join(parts)
+
 
 class FoldSlashes:
-    """Fold `//` in SCIM paths.
+    """Fold `//` in SCIM paths and put endpoint names in canonical case.
 
     Tenant URLs are pasted with and without a trailing slash, so clients send
     /scim/v2//Users. A redirect would lose POST bodies, so rewrite instead.
@@ -19,6 +37,8 @@ class FoldSlashes:
             while "//" in path:
                 path = path.replace("//", "/")
             environ["PATH_INFO"] = path
+        if path.startswith(SCIM_PREFIX):
+            environ["PATH_INFO"] = canonical_scim_path(path)
         return self.app(environ, start_response)
 
 

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 
+from bench import client
 from bench import database
 from bench import loadgen
 from bench import membership
@@ -99,6 +100,33 @@ def run_cases(bench: Bench, args, groups: dict) -> None:
             bench.case(f"page_base_{label}", "baseline", plan.base_pages(start), c)
             bench.case(f"page_{label}", "rollcall", plan.pages(start), c,
                        baseline=f"page_base_{label}", start_index=start)
+            # Collected just before the case: cursors live SCIM_CURSOR_TIMEOUT (10 minutes).
+            cursors = collect_cursors(bench.servers["rollcall"].url, bench.token, start)
+            bench.case(f"cursor_page_{label}", "rollcall", plan.cursor_pages(cursors), c,
+                       baseline=f"page_base_{label}", start_index=start)
+
+
+def collect_cursors(url: str, token: str, start: int, window: int = 100) -> list[str]:
+    """The nextCursor values of `window` count=100 pages from about position `start` on.
+
+    The walk there takes count=1000 pages (SCIM_MAX_RESULTS), so a millionth row costs
+    a thousand requests once, before the measurement.
+    """
+    conn, cursor, seen, found = client.Connection(url, token), "", 0, []
+    try:
+        while cursor is not None and len(found) < window:
+            size = 1000 if seen + 1000 < start else 100
+            status, body = conn.send("GET", f"/scim/v2/Users?cursor={cursor}&count={size}")
+            page = json.loads(body)
+            if status != 200:
+                raise RuntimeError(f"cursor walk: {status} {page}")
+            seen += page["itemsPerPage"]
+            cursor = page.get("nextCursor")
+            if cursor and seen + 1 >= start:  # the next page starts at or past `start`
+                found.append(cursor)
+    finally:
+        conn.close()
+    return found or [""]
 
 
 def prepare_groups(bench: Bench, args) -> tuple[dict, list]:

@@ -75,6 +75,13 @@ class Plan:
                     for k in range(window)]
         return make
 
+    def cursor_pages(self, cursors: list[str]):
+        """count=100 cursor pages (RFC 9865) from the cursors collected near one position."""
+        def make(_n=None):
+            return [("GET", f"{SCIM}/Users?cursor={cursor}&count=100", None)
+                    for cursor in cursors]
+        return make
+
     def group_reads(self, names: list[str]):
         def make(_n=None):
             return [("GET", f"{SCIM}/Groups?filter={_eq('displayName', name)}"

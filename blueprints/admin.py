@@ -22,6 +22,7 @@ from extensions import login_manager
 from services import admins
 from services import custom_fields
 from services import rules
+from services.audit import requestlog
 from services.readmodels import dashboard as dashboard_service
 from services.readmodels import guide
 
@@ -31,7 +32,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
             "admin_settings": "admin.settings", "admin_directory": "admin.directory",
             "admin_events": "admin.events",
-            "admin_mappings": "admin.mappings"}
+            "admin_mappings": "admin.mappings", "admin_admins": "admin.admins"}
 
 
 @bp.before_request
@@ -61,6 +62,8 @@ def navigation():
         nav.append(("audit.index", "Audit log"))
     if "admin_health.index" in current_app.view_functions:
         nav.insert(1, ("admin_health.index", "Health"))
+    if current_user.is_admin:
+        nav.append(("admin.admins", "Admins"))
     return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
 
 
@@ -84,7 +87,8 @@ def actor():
 @reader_required
 def dashboard():
     return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
-                           tenant_url=base_url())
+                           tenant_url=base_url(), request_log=requestlog.health(),
+                           public_url=current_app.config.get("PUBLIC_URL"))
 
 
 @bp.get("/setup")
@@ -98,6 +102,7 @@ def setup():
 
 
 # Route modules attach to `bp`; imported last because they import it.
+from blueprints import admin_admins  # noqa: E402,F401
 from blueprints import admin_directory  # noqa: E402,F401
 from blueprints import admin_events  # noqa: E402,F401
 from blueprints import admin_fields  # noqa: E402,F401

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from blueprints import trail
 from blueprints.access import reader_required
 from models import db
+from security import row_id
 from services import settings
 from services.audit import chain as audit_chain
 from services.audit import export as audit_export
@@ -146,7 +147,7 @@ def thousands(value):
 
 
 def _cursor() -> tuple[int | None, int | None]:
-    return (request.args.get("before", type=int), request.args.get("after", type=int))
+    return (request.args.get("before", type=row_id), request.args.get("after", type=row_id))
 
 
 def _choices() -> dict:
@@ -156,7 +157,7 @@ def _choices() -> dict:
 
 def _request_filter() -> tuple[audit_query.RequestFilter, list]:
     args, errors = request.args, []
-    status = args.get("status", type=int)
+    status = args.get("status", type=row_id)
     f = audit_query.RequestFilter(
         since=_when("since", errors), until=_when("until", errors),
         status=status if status in audit_query.STATUS_CLASSES else None,

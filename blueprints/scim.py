@@ -4,7 +4,7 @@ The routes live in scim_users, scim_groups, scim_bulk and scim_discovery; this m
 holds what every SCIM request shares.
 """
 
-import hashlib
+import io
 import json
 import math
 import re
@@ -17,11 +17,17 @@ from flask import g
 from flask import request
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import limiter
 from models import utcnow
 from scim import params
+from scim.cursor import Signer
+from scim.discovery import list_response
 from scim.errors import InvalidSyntax
 from scim.errors import InvalidValue
 from scim.errors import NotFound
@@ -38,6 +44,8 @@ from services.context import current_notes
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
+# Seconds a client waits after a 503 for a database outage.
+OUTAGE_RETRY_AFTER = 10
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 # UTF-8 JSON carries those only as escapes (raw NUL is no valid JSON text, and a raw
 # surrogate no valid UTF-8); UTF-16 and UTF-32 bodies, with their zero bytes, are walked.
@@ -47,8 +55,17 @@ bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 
 
 def _rate_key() -> str:
-    """Rate limits count per token: the key is a hash of the presented credential."""
-    return hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()[:32]
+    """Rate limits count per authenticated token id, whatever the spelling of the header.
+
+    Requests without a valid token (answered 401) count per client address.
+    """
+    try:
+        info = _authentication()
+    except Exception:  # database trouble: the hook below reports it, not the limiter
+        info = None
+    if info is None or isinstance(info, Unauthorized):
+        return "address:" + (get_remote_address() or "")
+    return f"token:{info.id}"
 
 
 def _authentication():
@@ -79,13 +96,14 @@ def _auth_failed(response) -> bool:
     return response.status_code == 401
 
 
-limiter.limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
-              scope="scim-token")(bp)
+# Shared limits: one budget per key across every SCIM endpoint, not one per route.
+limiter.shared_limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
+                     scope="scim-token")(bp)
 # Guessed tokens each get their own key above, so failures also count per client address.
 # Valid tokens are exempt: another client's failures never throttle Entra on a shared address.
-limiter.limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"], key_func=get_remote_address,
-              exempt_when=_authenticated, deduct_when=_auth_failed,
-              scope="scim-auth-failures")(bp)
+limiter.shared_limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"],
+                     key_func=get_remote_address, exempt_when=_authenticated,
+                     deduct_when=_auth_failed, scope="scim-auth-failures")(bp)
 
 
 @bp.before_request
@@ -94,19 +112,69 @@ def check_request():
     # answers 413 before reading past it, with or without a Content-Length.
     limits = (current_app.config.get("MAX_CONTENT_LENGTH"), current_app.config["SCIM_MAX_PAYLOAD"])
     request.max_content_length = min(limit for limit in limits if limit)
+    if request.environ.get("wsgi.input_terminated") and request.content_length is None:
+        _buffer_chunked(request.max_content_length)
     if _BAD_TEXT.search(request.path):
         raise NotFound("no resource has such an id")  # and PostgreSQL cannot even look it up
+    if request.method == "OPTIONS" and request.url_rule is not None:
+        return _options(request.url_rule)
+    return None
+
+
+def _options(rule):
+    """OPTIONS lists the methods of the matched route pattern only (RFC 9110 §9.3.7).
+
+    Werkzeug's answer also lists those of every pattern the path could match: /Users/.search
+    is an id to /Users/<id>, which made it advertise GET, PUT, PATCH and DELETE.
+    """
+    methods = set()
+    for other in current_app.url_map.iter_rules():
+        if other.rule == rule.rule:
+            methods |= other.methods
+    response = current_app.response_class(status=200)
+    response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
+
+
+def _buffer_chunked(limit: int) -> None:
+    """Read a chunked body (no Content-Length), counting as it streams: 413 past `limit`.
+
+    Werkzeug stops reading such a body at the limit and hands on what it read, so a
+    body cut short could be accepted; buffered here, the rest of the request reads it
+    whole from memory.
+    """
+    source, data = request.environ["wsgi.input"], bytearray()
+    while len(data) <= limit:
+        chunk = source.read(min(65536, limit + 1 - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    request.environ["wsgi.input"] = io.BytesIO(bytes(data))  # read to its end by Werkzeug
+
+
+# Routes anyone may read: they hold no secret (the OpenAPI document).
+PUBLIC_ENDPOINTS = {"scim.openapi_document"}
 
 
 @bp.before_request
 def authenticate():
     # The app-level hook (blueprints/errors.py) has set g.request_id and g.started.
     g.token = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     info = _authentication()
     if isinstance(info, Unauthorized):
         raise info
     g.token = info
     g.actor = Actor("token", str(info.id), info.name)
+
+
+@bp.before_request
+def check_projection():
+    # Before any write: a PUT or PATCH must not apply and then answer 400 for its projection.
+    projection()
 
 
 @bp.after_request
@@ -129,6 +197,22 @@ def scim_error(error: SCIMError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return http_error_response(error)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(PoolTimeout)
+def database_unavailable(error):
+    """503 with Retry-After when the database cannot be reached (RFC 7644 §3.12).
+
+    The request is still logged: the request log spools it until the database is back.
+    """
+    current_app.logger.warning("database unavailable: %s", type(error).__name__)
+    g.error = "the database is unavailable"
+    response = error_response(SCIMError("the service is unavailable for a moment; retry later",
+                                        status=503))
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -225,11 +309,15 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL (ProxyFix makes scheme and host the external ones).
+    """The public SCIM base URL: PUBLIC_URL when the operator set it, whatever Host says.
 
-    Built from its parts: request.url_root also turns the URL into an IRI, a tenth
-    of a lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
+    Unset, it comes from the request (ProxyFix makes scheme and host the external ones),
+    built from its parts: request.url_root also turns the URL into an IRI, a tenth of a
+    lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
     """
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return f"{public.rstrip('/')}{bp.url_prefix}"
     return f"{request.scheme}://{request.host}{request.root_path.rstrip('/')}{bp.url_prefix}"
 
 
@@ -245,6 +333,27 @@ def search_request(args) -> params.SearchRequest:
     config = current_app.config
     return params.search_request(args, default_count=config["SCIM_DEFAULT_COUNT"],
                                  max_count=config["SCIM_MAX_RESULTS"])
+
+
+def cursor_signer() -> Signer:
+    """Cursors are signed with the app's secret and live SCIM_CURSOR_TIMEOUT seconds (RFC 9865)."""
+    config = current_app.config
+    secret = hashlib.sha256(b"scim-cursor:" + str(config["SECRET_KEY"]).encode()).digest()
+    return Signer(secret, int(config["SCIM_CURSOR_TIMEOUT"]))
+
+
+def list_body(resources: list, page, req: params.SearchRequest) -> dict:
+    """A ListResponse; with a cursor, nextCursor/previousCursor and no startIndex (RFC 9865 §2)."""
+    total, _ = page
+    body = list_response(resources, total, req.start_index)
+    if req.cursor is not None:
+        del body["startIndex"]
+        # A one-row lookup (userName eq "…") comes back as a plain (total, rows).
+        for name, value in (("nextCursor", getattr(page, "next_cursor", None)),
+                            ("previousCursor", getattr(page, "previous_cursor", None))):
+            if value:
+                body[name] = value
+    return body
 
 
 def projection() -> tuple[list, list]:
@@ -312,4 +421,5 @@ from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
 from blueprints import scim_discovery  # noqa: E402,F401
 from blueprints import scim_groups  # noqa: E402,F401
+from blueprints import scim_root  # noqa: E402,F401
 from blueprints import scim_users  # noqa: E402,F401

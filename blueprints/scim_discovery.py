@@ -21,7 +21,8 @@ def _types():
 def service_provider_config():
     config = current_app.config
     limits = discovery.Limits(config["SCIM_MAX_RESULTS"], config["SCIM_BULK_MAX_OPERATIONS"],
-                              config["SCIM_MAX_PAYLOAD"])
+                              config["SCIM_MAX_PAYLOAD"], config["SCIM_DEFAULT_COUNT"],
+                              config["SCIM_CURSOR_TIMEOUT"])
     docs = url_for("scim.service_provider_config", _external=True)
     return scim_response(discovery.service_provider_config(limits, base_url(), docs))
 

@@ -11,13 +11,14 @@ from flask import request
 
 from blueprints.scim import base_url
 from blueprints.scim import bp
+from blueprints.scim import cursor_signer
 from blueprints.scim import json_body
+from blueprints.scim import list_body
 from blueprints.scim import mark
 from blueprints.scim import not_modified
 from blueprints.scim import projection
 from blueprints.scim import scim_response
 from blueprints.scim import search_request
-from scim.discovery import list_response
 from scim.project import project
 from scim.schema import GROUP_TYPE
 from services import groups
@@ -75,10 +76,12 @@ def delete_group(group_id):
 def _search(args):
     mark("Group")
     req = search_request(args)
-    search = groups.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending)
-    total, rows = groups.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
+    search = groups.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending,
+                         req.cursor, cursor_signer() if req.cursor is not None else None)
+    page = groups.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
+    total, rows = page
     resources = _resources(rows, req.attributes, req.excluded)
-    return scim_response(list_response(resources, total, req.start_index))
+    return scim_response(list_body(resources, page, req))
 
 
 def _group_response(group, status=200, location=False):

@@ -6,13 +6,14 @@ from flask import request
 
 from blueprints.scim import base_url
 from blueprints.scim import bp
+from blueprints.scim import cursor_signer
 from blueprints.scim import json_body
+from blueprints.scim import list_body
 from blueprints.scim import mark
 from blueprints.scim import not_modified
 from blueprints.scim import projection
 from blueprints.scim import scim_response
 from blueprints.scim import search_request
-from scim.discovery import list_response
 from scim.project import project
 from services import users
 from services.resources import serialize
@@ -67,13 +68,15 @@ def delete_user(user_id):
 def _search(args):
     mark("User")
     req = search_request(args)
-    search = users.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending)
-    total, rows = users.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
+    search = users.Search(req.filter, req.start_index, req.count, req.sort_by, req.descending,
+                         req.cursor, cursor_signer() if req.cursor is not None else None)
+    page = users.search(search, current_app.config["SCIM_MAX_FILTER_LENGTH"])
+    total, rows = page
     rtype = users.resource_type()
     with_groups = _wants(rtype, "groups", req.attributes, req.excluded)
     resources = [project(r, rtype, req.attributes, req.excluded)
                  for r in serialize.users(rows, base_url(), with_groups)]
-    return scim_response(list_response(resources, total, req.start_index))
+    return scim_response(list_body(resources, page, req))
 
 
 def _user_response(user, status=200, location=False):

@@ -1,5 +1,6 @@
 """Database models; `db` is the one Flask-SQLAlchemy handle."""
 
+from .admin import AdminSession
 from .admin import AdminUser
 from .audit import ChangeRecord
 from .audit import RequestLog
@@ -23,8 +24,8 @@ from .user import User
 from .user import UserValue
 
 __all__ = [
-    "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event", "EventDelivery",
-    "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
+    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event",
+    "EventDelivery", "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
     "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
     "UserValue", "db", "utcnow",
 ]

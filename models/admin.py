@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean
 from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
@@ -29,7 +30,29 @@ class AdminUser(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A disabled account cannot sign in and has no sessions; its change records stay.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts at login_user
+        return self.disabled_at is None
+
+
+class AdminSession(db.Model):
+    """One signed-in browser: the cookie carries a random key, the table its SHA-256.
+
+    A session the table does not hold is no session, so signing out, a password change,
+    "sign out everywhere", disabling and deleting end copied cookies at once.
+    """
+
+    __tablename__ = "admin_sessions"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -34,6 +34,7 @@ class Group(db.Model):
     __table_args__ = (
         Index("ux_groups_display_name", func.lower(display_name), unique=True),
         Index("ix_groups_external_id", external_id),
+        Index("ix_groups_listing", created, id),  # cursor pages seek on (created, id)
     )
 
 
@@ -50,6 +51,8 @@ class GroupMember(db.Model):
     member_group_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("groups.id", ondelete="CASCADE")
     )
+    # `display` as the client wrote it, returned only then (RFC 7643 §4.2); None otherwise.
+    display: Mapped[str | None] = mapped_column(String(512))
 
     __table_args__ = (
         UniqueConstraint("group_id", "user_id", name="uq_group_members_user"),

@@ -13,10 +13,15 @@ class Limits:
     max_results: int
     max_operations: int
     max_payload: int
+    default_count: int = 100
+    cursor_timeout: int = 600
 
 
 def service_provider_config(limits: Limits, base_url: str, docs_url: str) -> dict:
-    """What Rollcall supports, truthfully: PATCH, Bulk, filter, sort and ETags; no password change."""
+    """What Rollcall supports, truthfully: PATCH, Bulk, filter, sort, ETags and both paging styles.
+
+    No password change.
+    """
     return {
         "schemas": [SPC],
         "documentationUri": docs_url,
@@ -26,6 +31,7 @@ def service_provider_config(limits: Limits, base_url: str, docs_url: str) -> dic
         "filter": {"supported": True, "maxResults": limits.max_results},
         "changePassword": {"supported": False},
         "sort": {"supported": True},
+        "pagination": pagination(limits),
         "etag": {"supported": True},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
@@ -38,6 +44,13 @@ def service_provider_config(limits: Limits, base_url: str, docs_url: str) -> dic
         "meta": {"resourceType": "ServiceProviderConfig",
                  "location": f"{base_url}/ServiceProviderConfig"},
     }
+
+
+def pagination(limits: Limits) -> dict:
+    """Both paging styles (RFC 9865 §4); index stays the default, as RFC 7644 clients expect."""
+    return {"cursor": True, "index": True, "defaultPaginationMethod": "index",
+            "defaultPageSize": limits.default_count, "maxPageSize": limits.max_results,
+            "cursorTimeout": limits.cursor_timeout}
 
 
 def list_response(resources: list[dict], total: int | None = None, start: int = 1) -> dict:

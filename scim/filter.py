@@ -295,6 +295,8 @@ class _Parser:
             self.fail("a number of reasonable size", start)
         if isinstance(number, float) and not math.isfinite(number):
             self.fail("a number of reasonable size", start)
+        if isinstance(number, int) and not -(2**63) <= number < 2**63:
+            self.fail("a number of reasonable size (64-bit)", start)  # SQLite's INTEGER
         return number
 
     def string(self) -> str:

@@ -1,13 +1,46 @@
-"""Attribute projection: `attributes` and `excludedAttributes` (RFC 7644 §3.9, RFC 7643 §7)."""
+"""Attribute projection: `attributes` and `excludedAttributes` (RFC 7644 §3.9, RFC 7643 §7).
 
+RFC 7644 §3.9 asks for names "in standard attribute notation (Section 3.10)": an
+optional schema URN, an attribute name and at most one sub-attribute. Anything else,
+a value filter such as `emails[type eq "work"]`, brackets, quotes or spaces, is
+refused with 400 invalidValue.
+
+Unknown names: §3.9 defines no error for a well-formed name that names no attribute,
+and a search across resource types (RFC 7644 §3.4.3) applies one list to Users and
+Groups alike, where `userName` is unknown to a Group. So a well-formed unknown name is
+accepted and selects nothing: `attributes=nosuch` returns `id` and `schemas` only, and
+`excludedAttributes=nosuch` removes nothing.
+"""
+
+import re
+
+from scim.errors import InvalidValue
 from scim.schema import ResourceType
 
 ALWAYS = {"id", "schemas"}
+_NAME = r"[A-Za-z$][A-Za-z0-9_$-]*"
+# RFC 7644 §3.10: [URN ":"] attrName ["." subAttr]; a URN alone names an extension.
+_NOTATION = re.compile(rf"(?:urn:[A-Za-z0-9][A-Za-z0-9._:-]*:)?{_NAME}(?:\.{_NAME})?",
+                       re.IGNORECASE)
 
 
 def split(param: str | None) -> list[str]:
-    """Parse a comma-separated attribute list parameter."""
-    return [p.strip() for p in (param or "").split(",") if p.strip()]
+    """Parse a comma-separated attribute list parameter.
+
+    :raise InvalidValue: for a name not in standard attribute notation.
+    """
+    names = [p.strip() for p in (param or "").split(",") if p.strip()]
+    check_names(names)
+    return names
+
+
+def check_names(names) -> None:
+    """:raise InvalidValue: for a name not in attribute notation (RFC 7644 §3.10)."""
+    for name in names:
+        if not _NOTATION.fullmatch(name):
+            raise InvalidValue(f"{name!r} is not an attribute name: attributes and "
+                               "excludedAttributes take names such as 'emails.value', "
+                               "not filters (RFC 7644 §3.9)")
 
 
 def project(resource: dict, rtype: ResourceType, attributes=(), excluded=()) -> dict:

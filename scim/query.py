@@ -23,9 +23,11 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import BigInteger
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import not_
 from sqlalchemy import or_
 
@@ -235,6 +237,10 @@ def _literal(family: str, value):
     if family == "boolean" and isinstance(value, bool):
         return value
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if family == "integer" and isinstance(value, int) and numeric:
+        # Bound as BIGINT: PostgreSQL would bind it as the column's INTEGER, and 2**31
+        # overflows that (a 500); integer = bigint compares fine.
+        return literal(value, BigInteger())
     if family in ("integer", "decimal") and numeric:
         return value
     if family == "string" and isinstance(value, str):
@@ -250,7 +256,11 @@ def _datetime(text: str) -> datetime:
     except ValueError:
         raise InvalidFilter(f"{text!r} is not an ISO 8601 dateTime") from None
     # xsd:dateTime without an offset: read it as UTC rather than server-local time.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+    except OverflowError:
+        raise InvalidFilter(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _string(op: str, column: Column, value) -> ColumnElement[bool]:

@@ -1,19 +1,27 @@
 """Admin UI accounts: argon2id password hashes, sign-in, password changes, the first admin.
 
-Sign-in throttling per address and per username is Flask-Limiter's job (blueprints/auth.py);
-this module counts failures on the account and writes the change records.
+Sessions live on the server (admin_sessions): the cookie holds a random key and a request
+is signed in only while the key's row exists, so sign-out, a password change or reset,
+"sign out everywhere", disabling and deleting end every copy of a cookie at once.
+Sign-in throttling is blueprints/auth.py's job (services/signin_throttle.py); this
+module counts failures on the account and writes the change records.
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from models import AdminSession
 from models import AdminUser
 from models import db
 from models import utcnow
@@ -26,6 +34,7 @@ MIN_PASSWORD = 12
 # Longer inputs only make hashing slower, never safer.
 MAX_PASSWORD = 1024
 FIRST_ADMIN = "admin"
+UNKNOWN_ACCOUNT = "(no such account)"
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106's second recommended parameter set
 # Verified when the username is unknown, so a miss costs as much time as a wrong password.
@@ -118,6 +127,7 @@ def authenticate(attempt: Attempt, password: str) -> AdminUser | None:
     """Check a sign-in; records `admin.sign_in` or `admin.sign_in_failed` either way."""
     user = _by_name(db.session, attempt.username)
     ok = _verify(user.password_hash if user else _DUMMY, password or "") and user is not None
+    ok = ok and user.disabled_at is None
     with tx.write() as session:
         user = _by_name(session, attempt.username)
         if ok and user is not None:
@@ -127,8 +137,9 @@ def authenticate(attempt: Attempt, password: str) -> AdminUser | None:
     return user if ok else None
 
 
-def change_password(user_id: int, current: str, new: str) -> AdminUser:
-    """Set a new password after checking the current one.
+def change_password(user_id: int, current: str, new: str, keep_session: str | None = None
+                    ) -> AdminUser:
+    """Set a new password after checking the current one; ends every other session.
 
     :raise WrongPassword: for a wrong current password.
     :raise AdminError: for a new password that breaks the policy.
@@ -142,13 +153,14 @@ def change_password(user_id: int, current: str, new: str) -> AdminUser:
             raise AdminError("choose a password different from the current one")
         user.password_hash = _hasher.hash(new)
         user.must_change_password = False
+        ended = _end_sessions(session, user.id, keep_session)
         audit.record(session, actor_for(user), "admin.password_change", "AdminUser",
-                     str(user.id), user.username, None)
+                     str(user.id), user.username, {"sessionsEnded": [None, ended]})
     return user
 
 
 def set_password(username: str, password: str, actor: Actor) -> AdminUser:
-    """Reset an account's password from the command line.
+    """Reset an account's password from the command line; ends all its sessions.
 
     :raise AdminError: for an unknown account or a password that breaks the policy.
     """
@@ -160,14 +172,17 @@ def set_password(username: str, password: str, actor: Actor) -> AdminUser:
         user.password_hash = _hasher.hash(password)
         user.must_change_password = False
         user.failed_logins = 0
+        ended = _end_sessions(session, user.id)
         audit.record(session, actor, "admin.password_reset", "AdminUser", str(user.id),
-                     user.username, None)
+                     user.username, {"sessionsEnded": [None, ended]})
     return user
 
 
 def _by_name(session, username: str) -> AdminUser | None:
     name = (username or "").strip()
-    stmt = select(AdminUser).where(func.lower(AdminUser.username) == name.lower())
+    # SQLite's lower() folds ASCII only: the exact name also matches (Élodie, İlkay).
+    stmt = select(AdminUser).where(or_(AdminUser.username == name,
+                                       func.lower(AdminUser.username) == name.lower()))
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -191,11 +206,133 @@ def _signed_in(session, user: AdminUser, password: str, attempt: Attempt) -> Non
 
 
 def _failed(session, user: AdminUser | None, attempt: Attempt) -> None:
-    # The attempted name is clipped: people sometimes type a password into it.
-    name = attempt.username[:100]
-    actor = actor_for(user) if user else Actor("anonymous", "", name)
+    # A name that matches no account is not kept: people sometimes type a password into it.
+    name = user.username if user else UNKNOWN_ACCOUNT
+    actor = actor_for(user) if user else Actor("anonymous", "", UNKNOWN_ACCOUNT)
     if user is not None:
         user.failed_logins = (user.failed_logins or 0) + 1
         user.last_failed_login_at = utcnow()
     audit.record(session, actor, "admin.sign_in_failed", "AdminUser",
                  str(user.id) if user else None, name, {"address": [None, attempt.address]})
+
+
+def open_session(user_id: int, lifetime_seconds: int) -> str:
+    """A new session for a signed-in account; returns the key the cookie carries."""
+    key = secrets.token_urlsafe(32)
+    with tx.write() as session:
+        now = utcnow()
+        session.execute(delete(AdminSession).where(AdminSession.expires_at < now))
+        session.add(AdminSession(key_hash=_key_hash(key), admin_id=user_id, created_at=now,
+                                 expires_at=now + timedelta(seconds=lifetime_seconds)))
+    return key
+
+
+def session_user(user_id, key: str | None) -> AdminUser | None:
+    """The account of a live session: its row exists, is not expired, the account enabled."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    if not key:
+        return None
+    stmt = (select(AdminUser).join(AdminSession, AdminSession.admin_id == AdminUser.id)
+            .where(AdminUser.id == user_id, AdminUser.disabled_at.is_(None),
+                   AdminSession.key_hash == _key_hash(key), AdminSession.expires_at > utcnow()))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def close_session(key: str | None) -> None:
+    """End one session (sign-out): its cookie, and every copy of it, stops working."""
+    if key:
+        with tx.write() as session:
+            session.execute(delete(AdminSession).where(AdminSession.key_hash == _key_hash(key)))
+
+
+def sign_out_everywhere(user_id: int, actor: Actor, keep_session: str | None = None) -> int:
+    """End an account's sessions (but `keep_session`); returns how many ended.
+
+    :raise AdminError: for an unknown account.
+    """
+    with tx.write() as session:
+        user = _required(session, user_id)
+        ended = _end_sessions(session, user.id, keep_session)
+        audit.record(session, actor, "admin.sign_out_everywhere", "AdminUser", str(user.id),
+                     user.username, {"sessionsEnded": [None, ended]})
+    return ended
+
+
+def session_counts() -> dict[int, int]:
+    """Live sessions per account id, for the admins page."""
+    stmt = (select(AdminSession.admin_id, func.count()).where(AdminSession.expires_at > utcnow())
+            .group_by(AdminSession.admin_id))
+    return dict(db.session.execute(stmt).all())
+
+
+def set_disabled(user_id: int, disabled: bool, actor: Actor) -> AdminUser:
+    """Disable an account (its sessions end, it cannot sign in) or enable it again.
+
+    :raise AdminError: for an unknown account, or to disable the last active admin.
+    """
+    with tx.write() as session:
+        user = _required(session, user_id)
+        if disabled == (user.disabled_at is not None):
+            return user
+        if disabled:
+            _keep_an_admin(session, user, "disable")
+            user.disabled_at = utcnow()
+            _end_sessions(session, user.id)
+        else:
+            user.disabled_at = None
+        action = "admin.disable" if disabled else "admin.enable"
+        audit.record(session, actor, action, "AdminUser", str(user.id), user.username,
+                     {"disabled": [not disabled, disabled]})
+    return user
+
+
+def remove(user_id: int, actor: Actor) -> str:
+    """Delete an account and its sessions; returns its name. Its change records stay.
+
+    :raise AdminError: for an unknown account, or to delete the last active admin.
+    """
+    with tx.write() as session:
+        user = _required(session, user_id)
+        _keep_an_admin(session, user, "delete")
+        name = user.username
+        _end_sessions(session, user.id)
+        audit.record(session, actor, "admin.delete", "AdminUser", str(user.id), name,
+                     {"role": [user.role, None]})
+        session.delete(user)
+    return name
+
+
+def by_name(username: str) -> AdminUser | None:
+    return _by_name(db.session, username)
+
+
+def _required(session, user_id) -> AdminUser:
+    user = session.get(AdminUser, user_id)
+    if user is None:
+        raise AdminError("no such account")
+    return user
+
+
+def _keep_an_admin(session, user: AdminUser, verb: str) -> None:
+    """:raise AdminError: when `user` is the last enabled admin (nobody could manage the rest)."""
+    if user.role != "admin" or user.disabled_at is not None:
+        return
+    others = session.execute(select(func.count()).select_from(AdminUser).where(
+        AdminUser.role == "admin", AdminUser.disabled_at.is_(None), AdminUser.id != user.id)
+    ).scalar()
+    if not others:
+        raise AdminError(f"cannot {verb} {user.username!r}: it is the last active admin")
+
+
+def _end_sessions(session, user_id: int, keep: str | None = None) -> int:
+    stmt = delete(AdminSession).where(AdminSession.admin_id == user_id)
+    if keep:
+        stmt = stmt.where(AdminSession.key_hash != _key_hash(keep))
+    return session.execute(stmt).rowcount or 0
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

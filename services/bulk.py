@@ -26,6 +26,8 @@ BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _REF = re.compile(r"^bulkId:(.+)$")
+# Operations waiting on one another through bulkId references, at most.
+MAX_CHAIN = 512
 # User creates written per transaction: bounds the IN list and SQLite's write-lock hold.
 BATCH = 100
 
@@ -80,6 +82,8 @@ def _parse(body: dict, max_operations: int) -> tuple[list[_Operation], int | Non
         raise PayloadTooLarge(f"The bulk request has {len(raw_ops)} operations; "
                               f"the maximum is {max_operations} (maxOperations)")
     fail_on_errors = fields.get("failonerrors")  # Entra's inbound provisioning sends null
+    if isinstance(fail_on_errors, float) and fail_on_errors.is_integer() and fail_on_errors < 2**53:
+        fail_on_errors = int(fail_on_errors)  # JSON has one number type: 2.0 is the integer 2
     if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or
                                        isinstance(fail_on_errors, bool) or fail_on_errors < 1):
         raise InvalidSyntax("failOnErrors must be a positive integer")
@@ -153,29 +157,46 @@ class _Run:
     def stopped(self) -> bool:
         return self.fail_on_errors is not None and self.errors >= self.fail_on_errors
 
-    def ensure(self, op: _Operation, chain: tuple) -> None:
-        """Process `op` after the operations it references (depth first, in request order)."""
-        if op.result is not None:
-            return
-        error = self.dependencies(op, (*chain, op.index))
-        if self.stopped():
-            return
-        self.finish(op, *((None, error) if error else self.execute(op)))
+    def ensure(self, op: _Operation, chain: tuple = ()) -> None:
+        """Process `op` after the operations it references (depth first, in request order).
 
-    def dependencies(self, op: _Operation, chain: tuple) -> SCIMError | None:
-        for ref in op.refs:
-            source = self.by_bulk_id.get(ref)
-            if source is None:
-                return InvalidValue(f"bulkId {clip(ref)!r} is not defined in this request")
-            if source.index in chain:
-                # RFC 7644 §3.7.1 allows 409 Conflict where circular references stay unresolved.
-                return SCIMError(f"circular bulkId reference through {clip(ref)!r}", status=409)
-            self.ensure(source, chain)
-            if self.stopped():
-                return None
-            if ref not in self.created:
-                status = source.result and source.result.get("status")
-                return SCIMError(f"bulkId {clip(ref)!r} was not created ({status})", status=409)
+        An explicit stack, not recursion: a chain of a few hundred bulkIds would pass
+        Python's recursion limit. Chains deeper than MAX_CHAIN fail with 409.
+        """
+        stack, on_stack = [[op, 0]], {op.index}
+        while stack and not self.stopped():
+            frame = stack[-1]
+            current, position = frame
+            if current.result is not None:
+                stack.pop()
+                on_stack.discard(current.index)
+            elif position == len(current.refs):
+                self.finish(current, *self.execute(current))
+            else:
+                outcome = self.dependency(current.refs[position], on_stack, len(stack))
+                if isinstance(outcome, SCIMError):
+                    self.finish(current, None, outcome)
+                elif outcome is None:
+                    frame[1] += 1  # this reference is resolved
+                else:
+                    stack.append([outcome, 0])
+                    on_stack.add(outcome.index)
+
+    def dependency(self, ref: str, on_stack: set, depth: int):
+        """None when `ref` is created, the operation to run first, or the error."""
+        source = self.by_bulk_id.get(ref)
+        if source is None:
+            return InvalidValue(f"bulkId {clip(ref)!r} is not defined in this request")
+        if source.index in on_stack:
+            # RFC 7644 §3.7.1 allows 409 Conflict where circular references stay unresolved.
+            return SCIMError(f"circular bulkId reference through {clip(ref)!r}", status=409)
+        if source.result is None:
+            if depth >= MAX_CHAIN:
+                return SCIMError(f"bulkId references chain deeper than {MAX_CHAIN}", status=409)
+            return source
+        if ref not in self.created:
+            status = source.result.get("status")
+            return SCIMError(f"bulkId {clip(ref)!r} was not created ({status})", status=409)
         return None
 
     def create_users(self, ops: list[_Operation]) -> None:

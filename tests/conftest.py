@@ -48,6 +48,8 @@ def make_app(tmp_path, **overrides):
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL or f"sqlite:///{tmp_path}/rollcall.sqlite",
         "REQUEST_LOG_ASYNC": False,
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": f"rollcall+sqlite://{tmp_path}/ratelimits.sqlite",
+        "REQUEST_LOG_SPOOL": f"{tmp_path}/requestlog-spool.jsonl",
         "WTF_CSRF_ENABLED": False,
         "EVENTS_DELIVERY_THREAD": False,
     }

@@ -8,9 +8,11 @@ them. Everything runs inside the caller's transaction and never commits.
 import dataclasses
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
@@ -35,14 +37,16 @@ _MEMBER_KEYS = {"members", f"{GROUP}:members".lower()}
 # Ids per statement: well under SQLite's bound-parameter limit and PostgreSQL's comfort zone.
 CHUNK = 500
 _MEMBER = func.coalesce(GroupMember.user_id, GroupMember.member_group_id)
+DISPLAY_LENGTH = 512  # group_members.display
 
 
 @dataclass(frozen=True)
 class Named:
-    """Member ids sorted by kind, in request order."""
+    """Member ids sorted by kind, in request order, with the `display` each was sent with."""
 
     users: list[str]
     groups: list[str]
+    displays: dict = dataclasses.field(default_factory=dict)
 
     def ids(self) -> set[str]:
         return {*self.users, *self.groups}
@@ -74,9 +78,11 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     An id without a type is looked up among users, then among groups.
     :raise InvalidValue: naming the ids that are no visible user or group, or the group itself.
     """
-    wanted = {}
+    wanted, displays = {}, {}
     for entry in entries:
         wanted.setdefault(entry["value"], kind(entry))
+        if isinstance(entry.get("display"), str):
+            displays.setdefault(entry["value"], entry["display"][:DISPLAY_LENGTH])
     users = _existing(session, User.id, [i for i, k in wanted.items() if k != "group"],
                       User.hidden.is_(False))
     groups = _existing(session, Group.id,
@@ -87,7 +93,7 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
         raise InvalidValue(f"members: no user or group with id {shown}")
     if group_id is not None and group_id in groups:
         raise InvalidValue("members: a group cannot be a member of itself")
-    return Named([i for i in wanted if i in users], [i for i in wanted if i in groups])
+    return Named([i for i in wanted if i in users], [i for i in wanted if i in groups], displays)
 
 
 def _existing(session, column, ids: list[str], *conditions) -> set[str]:
@@ -107,8 +113,10 @@ def _existing(session, column, ids: list[str], *conditions) -> set[str]:
 
 def add(session, group_id: str, named: Named) -> list[str]:
     """INSERT … ON CONFLICT DO NOTHING; returns the ids that were not members yet."""
-    rows = ([{"group_id": group_id, "user_id": u, "member_group_id": None} for u in named.users]
-            + [{"group_id": group_id, "user_id": None, "member_group_id": g}
+    shown = named.displays.get
+    rows = ([{"group_id": group_id, "user_id": u, "member_group_id": None, "display": shown(u)}
+             for u in named.users]
+            + [{"group_id": group_id, "user_id": None, "member_group_id": g, "display": shown(g)}
                for g in named.groups])
     if not rows:
         return []
@@ -180,8 +188,18 @@ def replace(session, group_id: str, named: Named) -> tuple[list[str], list[str]]
     wanted = named.ids()
     removed = remove(session, group_id, [i for i in current if i not in wanted])
     fresh = Named([u for u in named.users if u not in current],
-                  [g for g in named.groups if g not in current])
+                  [g for g in named.groups if g not in current], named.displays)
+    _redisplay(session, group_id, {i: d for i, d in named.displays.items() if i in current})
     return add(session, group_id, fresh), removed
+
+
+def _redisplay(session, group_id: str, displays: dict) -> None:
+    """Store the `display` sent again for members kept by a replace."""
+    if displays:
+        stmt = (update(GroupMember.__table__)
+                .where(GroupMember.group_id == group_id, _MEMBER == bindparam("member"))
+                .values(display=bindparam("shown")))
+        session.execute(stmt, [{"member": i, "shown": d} for i, d in displays.items()])
 
 
 def _delete(session, group_id: str, *conditions) -> list[str]:

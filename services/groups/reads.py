@@ -59,17 +59,16 @@ def groups_of(user_ids: list[str]) -> dict[str, list[tuple[str, str, bool]]]:
 def members_of(group_ids: list[str], base_url: str) -> dict[str, list[dict]]:
     """{group id: [member]} for a page of groups, in one joined query (RFC 7643 §4.2).
 
-    Each member carries `value`, `$ref`, `type` and, when known, `display`; users hidden
+    Each member carries `value`, `$ref`, `type` and `display` only when the client sent
+    one (RFC 7643 §4.2: a client compares what it wrote with what it reads); users hidden
     by a soft delete are left out. Rows are streamed, never loaded as ORM objects.
     """
     if not group_ids:
         return {}
-    nested = aliased(Group)
     stmt = (
         select(GroupMember.group_id, GroupMember.user_id, GroupMember.member_group_id,
-               func.coalesce(User.display_name, User.user_name), nested.display_name)
+               GroupMember.display)
         .outerjoin(User, User.id == GroupMember.user_id)
-        .outerjoin(nested, nested.id == GroupMember.member_group_id)
         .where(GroupMember.group_id.in_(group_ids),
                or_(GroupMember.user_id.is_(None), User.hidden.is_(False)))
         .order_by(GroupMember.group_id, GroupMember.id)
@@ -78,15 +77,13 @@ def members_of(group_ids: list[str], base_url: str) -> dict[str, list[dict]]:
     users, groups = f"{base_url}/Users/", f"{base_url}/Groups/"
     out: dict[str, list[dict]] = {}
     rows = db.session.connection().execute(stmt)  # Core rows: no ORM loading for 100,000s
-    for group_id, user_id, member_group_id, user_name, group_name in rows:
+    for group_id, user_id, member_group_id, display in rows:
         if user_id is not None:
             member = {"value": user_id, "$ref": users + user_id, "type": "User"}
-            name = user_name
         else:
             member = {"value": member_group_id, "$ref": groups + member_group_id, "type": "Group"}
-            name = group_name
-        if name is not None:
-            member["display"] = name
+        if display is not None:
+            member["display"] = display
         out.setdefault(group_id, []).append(member)
     return out
 

@@ -20,7 +20,7 @@ from services.audit import chain as audit_chain
 from services.audit import verify as audit_verify
 from services.ops import board as board_service
 from services.ops import delivery
-from services.ops import hooks
+from services.audit import requestlog
 from services.ops.config import OpsConfig
 
 EXPIRY_STEPS = (14, 7, 1)
@@ -148,7 +148,7 @@ def run(now: datetime, config: OpsConfig, engine, verify: bool | None = None) ->
         verify and verify_chains(engine))
     db.session.rollback()  # read the verify's result afresh
     board = board_service.snapshot(now, config, board_service.RECENT_HOURS)
-    fired, cleared = evaluate(conditions(board, config, hooks.lost_request_log_rows()), now)
+    fired, cleared = evaluate(conditions(board, config, requestlog.lost_count()), now)
     sent = delivery.deliver_due(now)
     return RunResult(fired, cleared, sent, verified)
 

@@ -48,4 +48,6 @@ def from_mapping(config) -> OpsConfig:
         key = "OPS_" + f.name.upper()
         if config.get(key) is not None:
             values[f.name] = type(f.default)(config[key])
+    if not values.get("base_url") and config.get("PUBLIC_URL"):
+        values["base_url"] = str(config["PUBLIC_URL"]).rstrip("/")
     return OpsConfig(**values)

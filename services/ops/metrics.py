@@ -30,7 +30,7 @@ from models import Group
 from models import db
 from services.events import metrics as event_metrics
 from services.ops import clients
-from services.ops import hooks
+from services.audit import requestlog
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CACHE_SECONDS = 10.0
@@ -114,10 +114,8 @@ def _read_state(now: datetime, user_counts: dict, in_use_days: int) -> list:
         if c.token_name is not None:
             since.add_metric([c.token_name, c.family], (now - c.last_seen).total_seconds())
     out = [users, groups, expiry, since, *event_metrics.families()]
-    lost = hooks.lost_request_log_rows()
-    if lost is not None:
-        family = GaugeMetricFamily("rollcall_request_log_lost_rows",
-                                   "Request-log rows that could not be written")
-        family.add_metric([], lost)
-        out.append(family)
+    lost = GaugeMetricFamily("rollcall_request_log_lost_rows",
+                             "Request-log rows that could be neither written nor spooled")
+    lost.add_metric([], requestlog.lost_count())
+    out.append(lost)
     return out

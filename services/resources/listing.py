@@ -16,6 +16,10 @@ numbers it, which raises the sealed seq for good (services/audit/chain.py); wait
 records are never deleted. So an equal stamp means the same rows, and a hinted page is
 exactly the one OFFSET gives. Rows written around the services (SQL by hand, the bench
 seeder) show in hints and totals only once the next change record is written.
+
+Cursor paging (RFC 9865) needs no memory: a cursor carries the key of the row it
+continues from (services/resources/cursor_pages.py), so every page is one seek on the
+listing index, as cheap at the millionth row as at the first.
 """
 
 import json
@@ -61,6 +65,22 @@ class Search:
     count: int = 100
     sort_by: str | None = None
     descending: bool = False
+    # RFC 9865: "" asks for the first page; the signer makes and checks cursors.
+    cursor: str | None = None
+    signer: object | None = None
+
+
+class Page(tuple):
+    """(totalResults, rows), with the cursors of the pages before and after (RFC 9865 §2).
+
+    A tuple, so `total, rows = search(...)` keeps working for index paging.
+    """
+
+    def __new__(cls, total, rows, next_cursor=None, previous_cursor=None):
+        page = super().__new__(cls, (total, rows))
+        page.next_cursor = next_cursor
+        page.previous_cursor = previous_cursor
+        return page
 
 
 class Stamp(NamedTuple):
@@ -81,8 +101,14 @@ class Row(NamedTuple):
 def page(model, conditions: list, order: list, params) -> tuple[int, list]:
     """(totalResults, the page's Rows).
 
-    `order` must be the one `order()` built for these params.
+    `order` must be the one `order()` built for these params. With a cursor the result
+    is a Page carrying nextCursor and previousCursor.
     """
+    if params.cursor is not None:
+        # Imported here: cursor_pages builds on this module's Row, Page and memory.
+        from services.resources import cursor_pages
+
+        return cursor_pages.page(model, conditions, order, params)
     memory, key = _memory(), _query_key(model, conditions, order)
     rows, stamp, total = [], None, None
     if params.count > 0:

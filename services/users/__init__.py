@@ -63,7 +63,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     if params.filter:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "username")
-        if name is not None and params.start_index == 1 and params.count > 0:
+        if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
             found = db.session.connection().execute(_BY_USER_NAME, {"name": name.lower()})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows

@@ -12,7 +12,7 @@ from tests.admin.helpers import counts
 from tests.admin.helpers import page
 
 # Per-person routes under /auth that every signed-in role may post to.
-SELF_SERVICE = {"auth.login", "auth.logout", "auth.password"}
+SELF_SERVICE = {"auth.login", "auth.logout", "auth.password", "auth.sign_out_everywhere"}
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
               "/admin/settings", "/admin/directory/users.csv", "/admin/mappings",
@@ -28,8 +28,8 @@ def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
     sub, _ = subscriptions.subscribe(CLI, app.config["SECRET_KEY"], "set", "https://siem.example/")
-    return {"token_id": token.id, "name": "costCode", "kind": "email",
-            "subscription_id": sub.id, "delivery_id": 1}
+    return {"token_id": token.id, "name": "costCode", "kind": "email", "account_id": 1,
+            "action": "disable", "subscription_id": sub.id, "delivery_id": 1}
 
 
 def write_rules(app):

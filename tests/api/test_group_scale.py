@@ -132,7 +132,7 @@ def reads_and_deletes(scim, big):
     print(f"GET with {BIG} members: {time.perf_counter() - started:.2f}s")
     assert len(body["members"]) == BIG
     assert body["members"][0] == {"value": "big-1", "$ref": "http://localhost/scim/v2/Users/big-1",
-                                  "type": "User", "display": "Member 1"}
+                                  "type": "User"}
     assert len([s for s in seen if "group_members" in s]) == 1
 
     found = scim.get('Groups?filter=members[value eq "big-77"]&excludedAttributes=members')

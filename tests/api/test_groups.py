@@ -108,7 +108,7 @@ def test_create_with_members_shows_them_whole(scim, make_user, make_group):
     assert response.headers["ETag"] == 'W/"1"'
     assert response.get_json()["members"] == [{
         "value": user["id"], "$ref": f"http://localhost/scim/v2/Users/{user['id']}",
-        "type": "User", "display": "Dana Scully"}]
+        "type": "User"}]  # no display: the client sent none (RFC 7643 §4.2)
 
 
 def test_display_name_is_unique_case_insensitively(scim, make_group):
@@ -245,7 +245,7 @@ def test_nested_groups_and_a_users_groups(scim, make_user, make_group):
     make_group("Company", [dept["id"]])
     shown = scim.get(f"Groups/{dept['id']}").get_json()["members"]
     assert shown == [{"value": team["id"], "$ref": f"http://localhost/scim/v2/Groups/{team['id']}",
-                      "type": "Group", "display": "Team"}]
+                      "type": "Group"}]
 
     groups = scim.get(f"Users/{alice}").get_json()["groups"]
     assert sorted((g["display"], g["type"]) for g in groups) == [

@@ -111,3 +111,56 @@ def test_memory_counters_start_no_thread_per_hit_and_still_expire(monkeypatch):
     storage.incr("token-0", expiry=60)  # any hit sweeps, at most once per interval
     assert "short-lived" not in storage.storage  # swept although nobody read it again
     assert storage.get("token-0") == 2
+
+
+@pytest.mark.parametrize("authorization", [
+    "Bearer {}", "bearer {}", "BEARER {}", "Bearer  {}", "Bearer {} ", "\tBearer {}"])
+def test_the_budget_is_the_tokens_whatever_the_header_spelling(app, client, authorization):
+    secret = new_token("Ångström")
+    for _ in range(3):
+        assert get_users(client, secret).status_code == 200
+    response = client.get("/scim/v2/Users",
+                          headers={"Authorization": authorization.format(secret)})
+    assert response.status_code in (401, 429)  # a spelling that authenticates shares the budget
+
+
+def test_one_budget_across_every_scim_endpoint(app, client):
+    secret = new_token()
+    headers = {"Authorization": f"Bearer {secret}"}
+    statuses = [client.get(path, headers=headers).status_code for path in (
+        "/scim/v2/Users", "/scim/v2/Groups", "/scim/v2/Schemas", "/scim/v2/ResourceTypes")]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_the_default_storage_is_a_file_every_worker_shares(app):
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("rollcall+sqlite://")
+    first = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    second = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])  # another process's
+    assert [first.incr("k", 60), second.incr("k", 60), first.incr("k", 60)] == [1, 2, 3]
+    assert second.get("k") == 3 and 0 < second.get_expiry("k") - time.time() <= 60
+    first.incr("short", 0.05)
+    time.sleep(0.1)
+    assert second.get("short") == 0 and first.incr("short", 60) == 1  # a new window
+
+
+def test_two_gunicorn_workers_share_one_budget_by_default(app, tmp_path):
+    from tests.hardening.support import ROOT
+    from tests.hardening.support import Http
+    from tests.hardening.support import Server
+    from tests.hardening.support import run_together
+
+    storage_from_string(f"rollcall+sqlite://{ROOT}/instance/ratelimits.sqlite").reset()
+    secret = new_token()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    # Sync workers take one connection at a time, so concurrent requests reach both.
+    with Server(tmp_path, url, workers=2, threads=1, SCIM_RATE_LIMIT="10/minute",
+                GUNICORN_CMD_ARGS="--worker-class sync", **STORAGE_UNDER_TEST) as server:
+        client = Http(server.base, secret)
+        results = run_together([lambda: client.call("GET", "/scim/v2/Users?count=1")
+                                for _ in range(24)])
+    statuses = [result[0] for result in results]
+    assert statuses.count(200) == 10 and statuses.count(429) == 14, statuses
+
+
+# The default configuration; {"RATELIMIT_STORAGE_URI": "memory://"} lets 20 through.
+STORAGE_UNDER_TEST: dict = {}

@@ -278,12 +278,11 @@ def test_the_scheduler_thread_runs_by_itself(app, clock, entra, channels):
     assert channels[1].received[0]["json"]["alert"]["key"] == "unauthorized:entra-prod/entra"
 
 
-def test_lost_request_log_rows_alert_once_a_counter_is_registered(clock, channels, monkeypatch):
-    from services.ops import hooks
+def test_lost_request_log_rows_alert_when_rows_are_lost(clock, channels, monkeypatch):
+    from services.audit import requestlog
 
-    assert run(clock).fired == []  # no counter registered: nothing to say
     lost = {"rows": 0}
-    monkeypatch.setattr(hooks, "_lost_rows_source", lambda: lost["rows"])
+    monkeypatch.setattr(requestlog, "lost_count", lambda: lost["rows"])
     assert run(clock).fired == []
     lost["rows"] = 12
     assert run(clock).fired == ["request-log-lost"]

@@ -87,14 +87,13 @@ def test_what_the_metrics_say(clock, client, entra, issue):
     assert s[("rollcall_seconds_since_last_cycle", (("client", "entra"),
                                                     ("token", "entra-prod")))] == 180
     assert ("rollcall_request_log_queue_depth", ()) in s
-    # No lost-rows counter is registered yet (the request-log hook): no made-up zero.
-    assert not any(name.startswith("rollcall_request_log_lost") for name, _ in s)
+    assert s[("rollcall_request_log_lost_rows", ())] == 0
 
 
-def test_lost_rows_show_once_a_counter_is_registered(client, monkeypatch):
-    from services.ops import hooks
+def test_lost_rows_show_in_the_metrics(client, monkeypatch):
+    from services.audit import requestlog
 
-    monkeypatch.setattr(hooks, "_lost_rows_source", lambda: 7)
+    monkeypatch.setattr(requestlog, "lost_count", lambda: 7)
     s = samples(client.get("/metrics", headers=AUTH))
     assert s[("rollcall_request_log_lost_rows", ())] == 7
 

@@ -77,7 +77,7 @@ TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x0
 VALUES = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),  # SQLite INTEGER range
     st.floats(allow_nan=False, allow_infinity=False),
     TEXT,
 )

@@ -311,7 +311,8 @@ def test_group_members():
         "u3",
     ]}
     assert load(body, GROUP)[0] == {"displayName": "G", "members": [
-        {"value": "u1"}, {"value": "u2", "type": "User", "$ref": "https://x/Users/u2"},
+        {"value": "u1"},
+        {"value": "u2", "display": "Bob", "type": "User", "$ref": "https://x/Users/u2"},
         {"value": "u3"}]}
 
 
