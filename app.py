@@ -59,6 +59,15 @@ DEFAULTS = {
     "LOG_REQUESTS": True,
     "REQUEST_LOG_ENABLED": True,
     "AUDIT_SEAL_INTERVAL": requestlog.SEAL_INTERVAL,
+    # Outbound change events (docs/events.md): gunicorn.conf.py starts the delivery thread.
+    "EVENTS_DELIVERY_THREAD": True,
+    "EVENTS_ISSUER": None,
+    "EVENTS_LEASE_SECONDS": 30,
+    "EVENTS_HTTP_TIMEOUT": 10,
+    "EVENTS_RETRY_BASE": 1,
+    "EVENTS_RETRY_MAX": 3600,
+    "EVENTS_MAX_AGE": 3 * 86400,
+    "EVENTS_POLL_WAIT": 10,
     # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
     "OPS_SCHEDULER": True,
 }
@@ -79,6 +88,13 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes"),
     "PERMANENT_SESSION_LIFETIME": int,
     "LOG_LEVEL": str,
+    "EVENTS_DELIVERY_THREAD": lambda v: v.lower() in ("1", "true", "yes"),
+    "EVENTS_ISSUER": str,
+    "EVENTS_LEASE_SECONDS": float,
+    "EVENTS_HTTP_TIMEOUT": float,
+    "EVENTS_RETRY_BASE": float,
+    "EVENTS_RETRY_MAX": float,
+    "EVENTS_MAX_AGE": float,
     "LOGIN_FREE_FAILURES_ADDRESS": int,
     "LOGIN_FREE_FAILURES_ACCOUNT": int,
     "LOGIN_FIRST_DELAY": float,
@@ -179,6 +195,7 @@ def _register(app: Flask) -> None:
     from blueprints import audit
     from blueprints import auth
     from blueprints import errors
+    from blueprints import events_public
     from blueprints import health
     from blueprints import metrics
     from blueprints import scim
@@ -191,6 +208,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(events_public.bp)
+    csrf.exempt(events_public.bp)
     app.register_blueprint(admin_health.bp)
     metrics.register(app)
     _register_login(app)

@@ -442,10 +442,13 @@ def mappings_check(file):
 
 
 def register_commands(app: Flask) -> None:
+    from commands_events import events_cli
+
     app.cli.add_command(alerts_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(fields_cli)
     app.cli.add_command(admins_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(rules_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(mappings_cli)

@@ -47,6 +47,8 @@ logconfig_dict = {
 def worker_exit(server, worker):
     """Flush the request log before a worker stops (graceful shutdown)."""
     app = getattr(worker, "wsgi", None)
+    if app is not None and "rollcall_events" in getattr(app, "extensions", {}):
+        app.extensions["rollcall_events"].stop()
     if app is not None and "rollcall_request_log" in getattr(app, "extensions", {}):
         app.extensions["rollcall_request_log"].flush()
 
@@ -65,8 +67,15 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """Start the alert scheduler when the worker boots, not at its first request."""
+    """Start the alert scheduler and the event delivery thread when the worker boots.
+
+    The workers compete for each one's lease in the database (docs/events.md).
+    """
+    from services.events import delivery
+
     app = getattr(worker, "wsgi", None)
     if app is not None and "rollcall_ops_scheduler" in getattr(app, "extensions", {}):
         if app.config.get("OPS_SCHEDULER", True):
             app.extensions["rollcall_ops_scheduler"].ensure_started()
+    if app is not None:
+        delivery.start(app)

@@ -31,6 +31,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
             "admin_settings": "admin.settings", "admin_directory": "admin.directory",
+            "admin_events": "admin.events",
             "admin_mappings": "admin.mappings", "admin_admins": "admin.admins"}
 
 
@@ -56,6 +57,7 @@ def navigation():
            ("admin.tokens", "Tokens"), ("admin.fields", "Custom fields"),
            ("admin.settings", "Provisioning rules"), ("admin.setup", "Setup guide"),
            ("admin.mappings", "Mapping workbench")]
+    nav.append(("admin.events", "Events"))
     if "audit.index" in current_app.view_functions:
         nav.append(("audit.index", "Audit log"))
     if "admin_health.index" in current_app.view_functions:
@@ -105,6 +107,7 @@ def setup():
 # Route modules attach to `bp`; imported last because they import it.
 from blueprints import admin_admins  # noqa: E402,F401
 from blueprints import admin_directory  # noqa: E402,F401
+from blueprints import admin_events  # noqa: E402,F401
 from blueprints import admin_fields  # noqa: E402,F401
 from blueprints import admin_mappings  # noqa: E402,F401
 from blueprints import admin_settings  # noqa: E402,F401

@@ -7,6 +7,11 @@ from .audit import RequestLog
 from .base import db
 from .base import utcnow
 from .custom_field import CustomField
+from .event import Event
+from .event import EventDelivery
+from .event import EventKey
+from .event import EventLease
+from .event import EventSubscription
 from .group import Group
 from .group import GroupMember
 from .ops import OpsAlert
@@ -19,7 +24,8 @@ from .user import User
 from .user import UserValue
 
 __all__ = [
-    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Group",
-    "GroupMember", "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting",
-    "User", "UserValue", "db", "utcnow",
+    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event",
+    "EventDelivery", "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
+    "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
+    "UserValue", "db", "utcnow",
 ]

@@ -50,6 +50,7 @@ def make_app(tmp_path, **overrides):
         "RATELIMIT_STORAGE_URI": f"rollcall+sqlite://{tmp_path}/ratelimits.sqlite",
         "REQUEST_LOG_SPOOL": f"{tmp_path}/requestlog-spool.jsonl",
         "WTF_CSRF_ENABLED": False,
+        "EVENTS_DELIVERY_THREAD": False,
     }
     config.update(overrides)
     return create_app(config)

@@ -7,6 +7,7 @@ from sqlalchemy import insert
 from models import ChangeRecord
 from models import db
 from models import utcnow
+from services import events
 from services import tx
 from services.audit import chain
 from services.audit.chain import content_hash
@@ -29,6 +30,7 @@ def record(session, actor, action: str, target: Target, changes: dict | None) ->
     """Add a change record to the caller's transaction, hashed for the audit chain."""
     row = ChangeRecord(**entry(actor, action, target, changes))
     session.add(row)
+    events.emit(session, [events.fields(row)])
     return row
 
 
@@ -36,6 +38,7 @@ def record_many(session, entries: list[dict]) -> None:
     """Insert change records built by `entry` with one executemany INSERT, in list order."""
     if entries:
         session.execute(insert(ChangeRecord.__table__), entries)
+        events.emit(session, entries)
 
 
 def entry(actor, action: str, target: Target, changes: dict | None) -> dict:

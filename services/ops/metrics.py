@@ -29,6 +29,7 @@ from models import ApiToken
 from models import Group
 from models import db
 from services.audit import requestlog
+from services.events import metrics as event_metrics
 from services.ops import clients
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -112,7 +113,7 @@ def _read_state(now: datetime, user_counts: dict, in_use_days: int) -> list:
     for c in clients.seen(now):
         if c.token_name is not None:
             since.add_metric([c.token_name, c.family], (now - c.last_seen).total_seconds())
-    out = [users, groups, expiry, since]
+    out = [users, groups, expiry, since, *event_metrics.families()]
     lost = GaugeMetricFamily("rollcall_request_log_lost_rows",
                              "Request-log rows that could be neither written nor spooled")
     lost.add_metric([], requestlog.lost_count())

@@ -7,6 +7,7 @@ import pytest
 from services import custom_fields
 from services import tokens
 from services.actor import CLI
+from services.events import subscriptions
 from tests.admin.helpers import counts
 from tests.admin.helpers import page
 
@@ -14,7 +15,8 @@ from tests.admin.helpers import page
 SELF_SERVICE = {"auth.login", "auth.logout", "auth.password", "auth.sign_out_everywhere"}
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
-              "/admin/settings", "/admin/directory/users.csv", "/admin/mappings"]
+              "/admin/settings", "/admin/directory/users.csv", "/admin/mappings",
+              "/admin/events"]
 # Running a chain verification only reads the audit trail (and records the result):
 # auditors may, by design (issue 14).
 AUDITOR_POSTS = {"/admin/health/verify"}
@@ -25,8 +27,9 @@ WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
+    sub, _ = subscriptions.subscribe(CLI, app.config["SECRET_KEY"], "set", "https://siem.example/")
     return {"token_id": token.id, "name": "costCode", "kind": "email", "account_id": 1,
-            "action": "disable"}
+            "action": "disable", "subscription_id": sub.id, "delivery_id": 1}
 
 
 def write_rules(app):
