@@ -1,7 +1,7 @@
 """outbound change events: outbox, subscriptions, deliveries, signing key, delivery lease
 
 Revision ID: ec7629ea97c1
-Revises: 5b8e1f3c2a90
+Revises: f5c2d8e14a07
 Create Date: 2026-12-06 06:22:28
 
 See models/event.py and docs/events.md.
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'ec7629ea97c1'
-down_revision = '5b8e1f3c2a90'
+down_revision = 'f5c2d8e14a07'
 branch_labels = None
 depends_on = None
 
