@@ -346,6 +346,8 @@ def set_rules(assignments):
         changes = rules.save(values, CLI)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    except REFUSED as error:
+        _fail(error)
     if not changes:
         click.echo("No rule changed.")
     for key, (before, after) in changes.items():

@@ -16,6 +16,7 @@ from flask import Flask
 from flask import g
 from flask import request
 
+from services import tokens
 from services.context import current_request_id
 
 # The loggers of our own code; alembic's fileConfig disables loggers that exist when a
@@ -23,7 +24,7 @@ from services.context import current_request_id
 OWN_LOGGERS = ("rollcall", "rollcall.request", "services", "app")
 _SECRETS = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',}]{8,}"), r"\1 [redacted]"),
-    (re.compile(r"(?i)rcscim_[A-Za-z0-9_-]+"), "rcscim_[redacted]"),
+    (tokens.TOKEN_SHAPED, "rcscim_[redacted]"),
     (re.compile(r"(?i)([\"']?(?:password|passwd|secret|authorization)[\"']?\s*[:=]\s*)"
                 r"(\"[^\"]*\"|'[^']*'|[^\s,}]+)"), r"\1[redacted]"),
 ]

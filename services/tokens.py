@@ -7,6 +7,7 @@ prefix lets secret scanners find leaked tokens.
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -29,6 +30,8 @@ from services import tx
 from services.audit import Target
 
 SECRET_PREFIX = "rcscim_"
+# Anything shaped like a secret of ours: masked wherever text is logged or kept.
+TOKEN_SHAPED = re.compile(r"rcscim_[A-Za-z0-9_-]+", re.I)
 DEFAULT_DAYS = 90
 MAX_DAYS = 3650
 # last_used_at is written at most once a minute per token and process.
@@ -58,6 +61,11 @@ class Refused(Unauthorized):
         self.reason = reason
         self.token = token
 
+
+
+def mask(text: str) -> str:
+    """`text` with every token-shaped string (a secret, or a fragment of one) masked."""
+    return TOKEN_SHAPED.sub("rcscim_[redacted]", text)
 
 def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is never available again.

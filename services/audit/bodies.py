@@ -20,12 +20,12 @@ from sqlalchemy import update
 from models import RequestLog
 from models import utcnow
 from models.engine import writing
+from services import tokens
 
 MAX_BYTES = 64 * 1024
 REDACTED = "[redacted]"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 SECRET_KEY = re.compile(r"password|secret|token|credential", re.I)
-BEARER = re.compile(r"rcscim_[A-Za-z0-9_\-]+")
 PASSWORD_VALUE = re.compile(
     r'("[^"]*(?:password|secret|token)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -41,9 +41,10 @@ def capture(method: str, raw: str | bytes | None) -> str | None:
     except (ValueError, RecursionError):
         # Not JSON, or nested too deep to parse: kept as text with tokens masked, and
         # password values masked by pattern.
-        kept = BEARER.sub(REDACTED, PASSWORD_VALUE.sub(r"\1" + f'"{REDACTED}"', text))
-    # NUL and lone surrogates (a JSON "\\ud800") fit neither UTF-8 nor PostgreSQL text.
-    return cap(UNSTORABLE.sub("\ufffd", kept))
+        kept = PASSWORD_VALUE.sub(r"\1" + f'"{REDACTED}"', text)
+    # Tokens are masked in the text as kept, keys included; NUL and lone surrogates (a JSON
+    # "\\ud800") fit neither UTF-8 nor PostgreSQL text.
+    return cap(UNSTORABLE.sub("\ufffd", tokens.mask(kept)))
 
 
 def redact(value, key: str = ""):
@@ -56,8 +57,6 @@ def redact(value, key: str = ""):
         return {k: redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    if isinstance(value, str):
-        return BEARER.sub(REDACTED, value)
     return value
 
 

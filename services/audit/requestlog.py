@@ -46,10 +46,9 @@ SEAL_INTERVAL = 5.0
 # Query parameters whose values never reach the log (SCIM sends credentials in headers,
 # but a misconfigured client may not).
 SECRET_PARAM = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", re.I)
-# Anything shaped like a Rollcall token secret (services/tokens.py), wherever a client put
-# it: a path segment, any query parameter, a filter value, the User-Agent, a body value
-# echoed in an error or a note. The prefix column (rcscim_ and 6 characters) is kept.
-TOKEN_SHAPED = re.compile(r"rcscim_[A-Za-z0-9_-]{8,}", re.I)
+# Token-shaped strings (tokens.mask) are masked wherever a client put them: a path segment,
+# any query parameter, a filter value, the User-Agent, a body value echoed in an error or a
+# note. The prefix column (rcscim_ and 6 characters) is kept.
 TEXT_COLUMNS = ("path", "user_agent", "error")
 # Entra's and Okta's matching lookups, `filter=userName eq "bjensen@example.com"`: the name
 # goes in its own indexed column so the viewer finds them without scanning paths.
@@ -255,14 +254,10 @@ def redact(row: dict) -> dict:
     out = dict(row)
     for column in TEXT_COLUMNS:
         if out.get(column):
-            out[column] = mask_tokens(out[column])
+            out[column] = tokens.mask(out[column])
     if out.get("notes"):
-        out["notes"] = [mask_tokens(note) for note in out["notes"]]
+        out["notes"] = [tokens.mask(note) for note in out["notes"]]
     return out
-
-
-def mask_tokens(text: str) -> str:
-    return TOKEN_SHAPED.sub("rcscim_[redacted]", text)
 
 
 def _readable(full_path: str) -> str:
@@ -270,7 +265,7 @@ def _readable(full_path: str) -> str:
     path, sep, query = _mask(full_path).partition("?")
     # %00 decodes to NUL, which PostgreSQL text cannot hold.
     # Masked again once decoded: %72cscim_... is a token too.
-    readable = mask_tokens(_mask(path + sep + unquote_plus(query)))
+    readable = tokens.mask(_mask(path + sep + unquote_plus(query)))
     return readable.replace("\x00", "\ufffd")[:2048]
 
 

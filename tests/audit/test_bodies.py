@@ -52,7 +52,7 @@ def test_bodies_are_capped_at_64_kib():
     kept = bodies.capture("POST", body)
     assert len(kept.encode()) < bodies.MAX_BYTES + 100
     assert kept.endswith("the first 65,536 kept")
-    assert bodies.capture("POST", b"not json rcscim_secret123") == "not json [redacted]"
+    assert bodies.capture("POST", b"not json rcscim_secret123") == "not json rcscim_[redacted]"
     broken = bodies.capture("POST", '{"userName": "Ø", "password": "p\\"w", "x": [[')
     assert "p\\" not in broken and '"password": "[redacted]"' in broken
     assert bodies.capture("POST", "[" * 5000).startswith("[[[")  # too deep for json: text
