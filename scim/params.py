@@ -37,7 +37,7 @@ class _AttributeList(fields.Field):
         items = value if isinstance(value, list) else value.split(",")
         if not all(isinstance(item, str) for item in items):
             raise ValidationError("must be attribute names")
-        names = [item.strip() for item in items if item.strip()]
+        names = [item.strip(" ") for item in items if item.strip(" ")]
         try:
             check_names(names)
         except InvalidValue as error:

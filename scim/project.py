@@ -20,6 +20,7 @@ from scim.schema import ResourceType
 ALWAYS = {"id", "schemas"}
 _NAME = r"[A-Za-z$][A-Za-z0-9_$-]*"
 # RFC 7644 §3.10: [URN ":"] attrName ["." subAttr]; a URN alone names an extension.
+# Spaces around a name are allowed, nothing else: openapi/scim.json states the same pattern.
 _NOTATION = re.compile(rf"(?:urn:[A-Za-z0-9][A-Za-z0-9._:-]*:)?{_NAME}(?:\.{_NAME})?",
                        re.IGNORECASE)
 
@@ -29,7 +30,7 @@ def split(param: str | None) -> list[str]:
 
     :raise InvalidValue: for a name not in standard attribute notation.
     """
-    names = [p.strip() for p in (param or "").split(",") if p.strip()]
+    names = [p.strip(" ") for p in (param or "").split(",") if p.strip(" ")]
     check_names(names)
     return names
 
