@@ -4,10 +4,14 @@ Admins and auditors read it; it has no route that writes. Each page first flushe
 request log so that a request made a moment ago shows up.
 """
 
+import functools
 import json
 from datetime import UTC
 from datetime import datetime
 
+from babel import Locale
+from babel import UnknownLocaleError
+from babel import numbers
 from flask import Blueprint
 from flask import Response
 from flask import abort
@@ -19,6 +23,8 @@ from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from blueprints import trail
 from blueprints.access import reader_required
@@ -141,8 +147,22 @@ def audit_value(value):
 
 @bp.app_template_filter("thousands")
 def thousands(value):
-    """8565 as "8,565" (en-GB grouping, done on the server so it needs no script)."""
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+    """8565 grouped as the reader's Accept-Language writes it: "8,565", "8.565", "8 565"."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    return numbers.format_decimal(value, locale=_reader_locale(request.headers.get(
+        "Accept-Language", "")))
+
+
+@functools.lru_cache(maxsize=256)
+def _reader_locale(header: str) -> Locale:
+    """The first language of the header that CLDR knows (Babel), else en-GB."""
+    for tag, _ in LanguageAccept(parse_accept_header(header)):
+        try:
+            return Locale.parse(tag, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale.parse("en_GB")
 
 
 def _cursor() -> tuple[int | None, int | None]:

@@ -44,3 +44,8 @@ def test_numbers_have_thousands_separators(admin_client, monkeypatch):
     html = page(admin_client.get("/admin/"))
     assert '<span class="num">8,565</span> active' in html
     assert "12,345 hidden" in html
+    # Grouped as the reader's language writes numbers (CLDR, through Babel).
+    german = page(admin_client.get("/admin/", headers={"Accept-Language": "de-DE,de;q=0.9"}))
+    assert '<span class="num">8.565</span> active' in german
+    unknown = page(admin_client.get("/admin/", headers={"Accept-Language": "xx-YY, *"}))
+    assert '<span class="num">8,565</span> active' in unknown
