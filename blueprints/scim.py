@@ -7,6 +7,7 @@ holds what every SCIM request shares.
 import hashlib
 import io
 import json
+import logging
 import math
 import re
 import time
@@ -63,7 +64,9 @@ def _rate_key() -> str:
     """
     try:
         info = _authentication()
-    except Exception:  # database trouble: the hook below reports it, not the limiter
+    except Exception:  # database trouble: the hook below answers it, not the limiter
+        logging.getLogger(__name__).warning("rate limit counted per address: token check "
+                                            "failed", exc_info=True)
         info = None
     if info is None or isinstance(info, Unauthorized):
         return "address:" + (get_remote_address() or "")
