@@ -16,6 +16,7 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
+from flask import has_request_context
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -150,8 +151,8 @@ def thousands(value):
     """8565 grouped as the reader's Accept-Language writes it: "8,565", "8.565", "8 565"."""
     if not isinstance(value, int) or isinstance(value, bool):
         return value
-    return numbers.format_decimal(value, locale=_reader_locale(request.headers.get(
-        "Accept-Language", "")))
+    header = request.headers.get("Accept-Language", "") if has_request_context() else ""
+    return numbers.format_decimal(value, locale=_reader_locale(header))
 
 
 @functools.lru_cache(maxsize=256)
