@@ -16,8 +16,10 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from services import tokens
+from tests.admin.conftest import admin_client  # noqa: F401 (the admin UI's fixtures)
+from tests.admin.conftest import cheap_hashes  # noqa: F401
+from tests.admin.conftest import client  # noqa: F401
 from tests.admin.helpers import FreshClient
-from tests.admin.helpers import cheap_hashes as use_cheap_hashes
 from tests.admin.helpers import make_account
 from tests.admin.helpers import sign_in
 from tests.conftest import ADMIN
@@ -52,26 +54,9 @@ def clock(monkeypatch):
     return c
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    use_cheap_hashes(monkeypatch)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshClient
-    return app.test_client()
-
-
-@pytest.fixture
-def admin_client(app, client):
-    make_account("alice", "admin")
-    assert sign_in(client, "alice").status_code == 302
-    return client
-
-
 @pytest.fixture
 def auditor_client(app):
+    """An auditor on a client of its own, so a test can hold an admin beside it."""
     app.test_client_class = FreshClient
     c = app.test_client()
     make_account("olga", "auditor")
@@ -82,7 +67,7 @@ def auditor_client(app):
 class Provisioner:
     """A SCIM client with its own User-Agent and token, making real requests."""
 
-    def __init__(self, client, secret, agent):
+    def __init__(self, client, secret, agent):  # noqa: F811 (a parameter, not the fixture)
         self.client, self.secret, self.agent = client, secret, agent
 
     def call(self, method, path, body=None):
@@ -114,7 +99,7 @@ def issue(clock):
 
 
 @pytest.fixture
-def entra(client, issue):
+def entra(client, issue):  # noqa: F811 (the imported fixture)
     return Provisioner(client, issue("entra-prod"), ENTRA)
 
 
