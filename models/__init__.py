@@ -7,6 +7,7 @@ from .audit import RequestLog
 from .base import db
 from .base import utcnow
 from .custom_field import CustomField
+from .directory import Directory
 from .event import Event
 from .event import EventDelivery
 from .event import EventKey
@@ -24,7 +25,7 @@ from .user import User
 from .user import UserValue
 
 __all__ = [
-    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Event",
+    "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Directory", "Event",
     "EventDelivery", "EventKey", "EventLease", "EventSubscription", "Group", "GroupMember",
     "OpsAlert", "OpsChannel", "OpsDelivery", "OpsLease", "RequestLog", "Setting", "User",
     "UserValue", "db", "utcnow",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import mapped_column
 from .base import JSONType
 from .base import db
 from .base import utcnow
+from .directory import directory_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for millions.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -58,6 +59,7 @@ class RequestLog(ChainedMixin, db.Model):
     __tablename__ = "request_log"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    directory_id: Mapped[int] = directory_column(foreign_key=False)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     request_id: Mapped[str] = mapped_column(String(36), index=True)
     token_name: Mapped[str | None] = mapped_column(String(100))
@@ -86,6 +88,7 @@ class RequestLog(ChainedMixin, db.Model):
     # unique index on seq also finds the unsealed records (seq IS NULL) for the sealer.
     __table_args__ = (
         Index("ux_request_log_seq", "seq", unique=True),
+        Index("ix_request_log_directory_id_id", "directory_id", "id"),
         # The charts count by hour and status class: an index-only scan of a time range.
         Index("ix_request_log_at_status_class", "at", "status_class"),
         Index("ix_request_log_status_class_id", "status_class", "id"),
@@ -103,6 +106,7 @@ class ChangeRecord(ChainedMixin, db.Model):
     __tablename__ = "change_records"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    directory_id: Mapped[int] = directory_column(foreign_key=False)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     request_id: Mapped[str | None] = mapped_column(String(36), index=True)
     actor_kind: Mapped[str] = mapped_column(String(16))
@@ -115,6 +119,7 @@ class ChangeRecord(ChainedMixin, db.Model):
 
     __table_args__ = (
         Index("ux_change_records_seq", "seq", unique=True),
+        Index("ix_change_records_directory_id_id", "directory_id", "id"),
         Index("ix_change_records_actor_id", "actor", "id"),
         Index("ix_change_records_action_id", "action", "id"),
         Index("ix_change_records_resource", "resource_type", "resource_id", "id"),

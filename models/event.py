@@ -22,6 +22,7 @@ from .audit import BigId
 from .base import JSONType
 from .base import db
 from .base import utcnow
+from .directory import directory_column
 
 
 class Event(db.Model):
@@ -29,6 +30,7 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    directory_id: Mapped[int] = directory_column(foreign_key=False)
     # Given after commit by the sequencer, in the order it sees commits: never a gap.
     position: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,12 +19,14 @@ from scim import casefold
 from .base import JSONType
 from .base import db
 from .base import utcnow
+from .directory import directory_column
 
 
 class Group(db.Model):
     __tablename__ = "groups"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    directory_id: Mapped[int] = directory_column()
     display_name: Mapped[str] = mapped_column(String(512))
     # scim.casefold.key(display_name), kept by `_keep_key`: lookups and uniqueness compare it.
     display_name_key: Mapped[str | None] = mapped_column(String(1024))
@@ -36,9 +38,9 @@ class Group(db.Model):
     last_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     __table_args__ = (
-        Index("ux_groups_display_name_key", display_name_key, unique=True),
+        Index("ux_groups_display_name_key", directory_id, display_name_key, unique=True),
         Index("ix_groups_external_id", external_id),
-        Index("ix_groups_listing", created, id),  # cursor pages seek on (created, id)
+        Index("ix_groups_listing", directory_id, created, id),  # cursor pages seek on (created, id)
     )
 
     @validates("display_name")

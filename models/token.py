@@ -10,12 +10,17 @@ from sqlalchemy.orm import mapped_column
 
 from .base import db
 from .base import utcnow
+from .directory import directory_column
 
 
 class ApiToken(db.Model):
+    """A token serves one directory only. Names are unique across directories: the request log
+    and the CLI name a token without its directory."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    directory_id: Mapped[int] = directory_column()
     name: Mapped[str] = mapped_column(String(100), unique=True)
     prefix: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import relationship
 from .base import JSONType
 from .base import db
 from .base import utcnow
+from .directory import directory_column
 
 
 class User(db.Model):
@@ -24,6 +25,7 @@ class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    directory_id: Mapped[int] = directory_column()
     user_name: Mapped[str] = mapped_column(String(512))
     # scim.casefold.key(user_name): what lookups and the uniqueness index compare.
     user_name_key: Mapped[str | None] = mapped_column(String(1024))
@@ -58,9 +60,10 @@ class User(db.Model):
     )
 
     __table_args__ = (
-        Index("ux_users_user_name_key", user_name_key, unique=True),
-        # Listing: WHERE hidden IS false ORDER BY created, id, and its count, from the index.
-        Index("ix_users_listing", hidden, created, id),
+        Index("ux_users_user_name_key", directory_id, user_name_key, unique=True),
+        # Listing: WHERE directory_id = ? AND hidden IS false ORDER BY created, id, and its
+        # count, from the index.
+        Index("ix_users_listing", directory_id, hidden, created, id),
         Index("ix_users_external_id", external_id),
         Index("ix_users_display_name", func.lower(display_name)),
         Index("ix_users_employee_number", func.lower(employee_number)),
@@ -81,6 +84,8 @@ class UserValue(db.Model):
     user_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # Its user's directory, so that a lookup by value (a work email) stays in the directory.
+    directory_id: Mapped[int] = directory_column()
     # "emails", or "<extension urn>:<name>" for a multi-valued custom field.
     attr: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(String(4096))
@@ -94,4 +99,4 @@ class UserValue(db.Model):
 
     user: Mapped[User] = relationship(back_populates="values")
 
-    __table_args__ = (Index("ix_user_values_attr_value_key", attr, value_key),)
+    __table_args__ = (Index("ix_user_values_attr_value_key", directory_id, attr, value_key),)

@@ -1,6 +1,9 @@
-"""The request id of the work in progress, readable by services without Flask."""
+"""The request id and directory of the work in progress, readable by services without Flask."""
 
+from contextlib import contextmanager
 from contextvars import ContextVar
+
+from models import directory
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -40,3 +43,29 @@ def current_notes() -> list:
 
 
 _MORE = object()  # the key of the count of notes past MAX_NOTES
+
+
+# The directory of the work in progress lives beside the models (models/directory.py),
+# which default new rows to it and scope queries by it.
+def current_directory_id() -> int:
+    """The current directory's id: the default directory (1) when nothing set one."""
+    return directory.current_id()
+
+
+def set_directory_id(directory_id: int):
+    """Make a directory current; returns the token that `reset_directory_id` takes."""
+    return directory.set_current(directory_id)
+
+
+def reset_directory_id(token) -> None:
+    directory.reset_current(token)
+
+
+@contextmanager
+def in_directory(directory_id: int):
+    """Run the block in directory `directory_id`, then return to the one before."""
+    token = directory.set_current(directory_id)
+    try:
+        yield
+    finally:
+        directory.reset_current(token)

@@ -9,10 +9,13 @@ import os
 
 import flask_migrate
 import pytest
+from sqlalchemy import insert
 from sqlalchemy import text
 
 from app import create_app
+from models import Directory
 from models import db
+from models import directory
 from services import caches
 from services import tokens
 from services.actor import Actor
@@ -82,6 +85,8 @@ def app(_schema, tmp_path, app_config):
             names = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # The next test starts, as after the migration, with the default directory.
+                conn.execute(insert(Directory.__table__).values(directory.default_row()))
         db.engine.dispose()
     reset_caches()
 

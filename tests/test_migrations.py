@@ -158,3 +158,26 @@ def test_stored_custom_datetimes_are_normalised_to_utc(tmp_path):
                            "shifts": ["2021-06-02T01:00:00Z"],
                            "note": "2021-06-02T01:00:00+02:00"}
     assert value == "2021-06-02T01:00:00Z"
+
+
+def test_existing_rows_move_into_the_default_directory(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dirs.sqlite"})
+    with app.app_context():
+        flask_migrate.upgrade(revision="ec7629ea97c1")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, user_name, user_name_key, active, seat_waiting, hidden, "
+                "data, version, created, last_modified) VALUES ('u1', 'Ørjan', 'ørjan', 1, 0, 0, "
+                "'{}', 1, '2026-01-01', '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO custom_fields (name, type, multi_valued, description, created_at) "
+                "VALUES ('costCode', 'string', 0, '', '2026-01-01')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            directories = conn.execute(text("SELECT id, slug, name FROM directories")).all()
+            users = conn.execute(text("SELECT directory_id FROM users")).scalars().all()
+            fields = conn.execute(text("SELECT directory_id FROM custom_fields")).scalars().all()
+        db.engine.dispose()
+    assert [tuple(d) for d in directories] == [(1, "default", "Default")]
+    assert users == [1] and fields == [1]

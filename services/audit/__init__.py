@@ -11,6 +11,7 @@ from services import events
 from services import tx
 from services.audit import chain
 from services.audit.chain import content_hash
+from services.context import current_directory_id
 from services.context import current_request_id
 
 REDACTED = "[redacted]"
@@ -45,6 +46,7 @@ def entry(actor, action: str, target: Target, changes: dict | None) -> dict:
     """The columns of a change record as `record` writes it, content hash included."""
     fields = {
         "at": utcnow(),
+        "directory_id": current_directory_id(),
         "request_id": current_request_id(),
         "actor_kind": actor.kind,
         "actor": actor.name,

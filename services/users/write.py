@@ -24,6 +24,7 @@ from models import UserValue
 from models import utcnow
 from scim.schema import ENTERPRISE
 from services import audit
+from services.context import current_directory_id
 from services import column_lengths
 from services import errors
 from services.audit import Target
@@ -69,7 +70,9 @@ class Checks:
 
 
 def new_user() -> User:
-    return User(id=str(uuid.uuid4()), data={}, version=0, hidden=False)
+    # The directory explicitly: save() inserts the columns as they stand, defaults unapplied.
+    return User(id=str(uuid.uuid4()), directory_id=current_directory_id(), data={}, version=0,
+                hidden=False)
 
 
 def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor, action: str,
