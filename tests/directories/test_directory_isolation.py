@@ -108,3 +108,13 @@ def test_locations_name_the_directorys_tenant_url(other_scim):
     created = other_scim.post("Users", user_body("Ørnulf"))
     assert "/scim/v2/ostfold/Users/" in created.headers["Location"]
     assert "/scim/v2/ostfold/Users/" in created.get_json()["meta"]["location"]
+
+
+def test_admin_pages_show_the_current_directorys_tenant_url(app, other):
+    from blueprints.scim import base_url
+    from services.context import in_directory
+
+    with app.test_request_context("/admin/setup"):
+        assert base_url() == "http://localhost/scim/v2"
+        with in_directory(other.id):
+            assert base_url() == "http://localhost/scim/v2/ostfold"
