@@ -76,7 +76,7 @@ def tenant_slug() -> str | None:
     directory_id = current_directory_id()
     if directory_id == directories.DEFAULT_ID:
         return None
-    return directories.get(directory_id).slug
+    return directories.slug_of(directory_id)
 
 
 def mappings(rtype: ResourceType | None = None) -> tuple[list[Mapping], list[Mapping]]:

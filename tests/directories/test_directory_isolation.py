@@ -118,3 +118,15 @@ def test_admin_pages_show_the_current_directorys_tenant_url(app, other):
         assert base_url() == "http://localhost/scim/v2"
         with in_directory(other.id):
             assert base_url() == "http://localhost/scim/v2/ostfold"
+
+
+def test_metrics_count_per_directory(app, client, scim, other_scim):
+    scim.post("Users", user_body("Åse"))
+    other_scim.post("Users", user_body("Åse"))
+    other_scim.post("Users", user_body("Ørjan"))
+    app.config["METRICS_ALLOW"] = "127.0.0.1/32"
+    text = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    assert 'rollcall_users{directory="default",state="active"} 1.0' in text
+    assert 'rollcall_users{directory="ostfold",state="active"} 2.0' in text
+    assert re.search(r'rollcall_scim_requests_total\{[^}]*directory="ostfold"[^}]*'
+                     r'method="POST"[^}]*\} \d', text)  # counters live as long as the process
