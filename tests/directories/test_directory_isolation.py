@@ -130,3 +130,14 @@ def test_metrics_count_per_directory(app, client, scim, other_scim):
     assert 'rollcall_users{directory="ostfold",state="active"} 2.0' in text
     assert re.search(r'rollcall_scim_requests_total\{[^}]*directory="ostfold"[^}]*'
                      r'method="POST"[^}]*\} \d', text)  # counters live as long as the process
+
+
+def test_each_directory_serves_its_discovery(client, scim, other_scim):
+    document = client.get("/scim/v2/ostfold/openapi.json").get_json()
+    assert document["servers"][0]["url"] == "/scim/v2/ostfold"
+    assert client.get("/scim/v2/openapi.json").get_json()["servers"][0]["url"] == "/scim/v2"
+    types = other_scim.get("ResourceTypes").get_json()["Resources"]
+    assert {t["endpoint"] for t in types} == {"/Users", "/Groups"}
+    assert other_scim.get("ServiceProviderConfig").status_code == 200
+    assert other_scim.get("Schemas").get_json()["totalResults"] == scim.get(
+        "Schemas").get_json()["totalResults"]
