@@ -3,6 +3,7 @@
 import json
 
 from models import ChangeRecord
+from models import Setting
 from models import db
 from models.scoping import ALL_DIRECTORIES
 from services import directories
@@ -88,6 +89,7 @@ def test_the_same_custom_field_name_in_two_directories(runner):
 
 def test_delete_needs_force_when_it_holds_users(runner, client):
     run(runner, "directories", "create", "oslo")
+    run(runner, "rules", "set", "require_email=true", "--directory", "oslo")
     secret = run(runner, "tokens", "create", "--name", "o", "--directory", "oslo").splitlines()[-1]
     DirectoryClient(client, secret, "oslo").post("Users", user_body("Øystein"))
     refused = runner.invoke(args=["directories", "delete", "oslo"])
@@ -96,6 +98,7 @@ def test_delete_needs_force_when_it_holds_users(runner, client):
     run(runner, "directories", "delete", "oslo", "--force")
     assert [d.slug for d in directories.all()] == ["default"]
     assert DirectoryClient(client, secret, "oslo").get("Users").status_code == 401
+    assert "require_email" not in str([s.key for s in db.session.query(Setting)])
     record = db.session.query(ChangeRecord).execution_options(**ALL_DIRECTORIES).filter_by(
         action="directory.delete").one()
     assert record.changes["users"] == [1, 0]
