@@ -28,6 +28,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import limiter
@@ -81,6 +82,13 @@ def requested_slug() -> str | None:
     if request.blueprint != DIRECTORY_BLUEPRINT:
         return None
     return request.path.split("/")[3]
+
+
+def _bare_root(req) -> bool:
+    """`/scim/v2/<x>` without a slash: directory x's Tenant URL (its root search) to x's
+    token, and to anyone else the unknown endpoint it always was, whether x exists or not."""
+    return (req.blueprint == DIRECTORY_BLUEPRINT and req.endpoint.endswith(".search_root")
+            and not req.path.endswith("/"))
 
 
 def requested_directory() -> int | None:
@@ -208,6 +216,8 @@ def authenticate():
         return
     info = _authentication()
     if isinstance(info, Unauthorized):
+        if _bare_root(request):
+            raise HTTPNotFound()  # as before directories: /scim/v2/<anything> is no endpoint
         raise info
     g.token = info
     set_directory_id(info.directory_id)  # undone at the request's end (blueprints/errors.py)

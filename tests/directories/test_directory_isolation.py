@@ -141,3 +141,14 @@ def test_each_directory_serves_its_discovery(client, scim, other_scim):
     assert other_scim.get("ServiceProviderConfig").status_code == 200
     assert other_scim.get("Schemas").get_json()["totalResults"] == scim.get(
         "Schemas").get_json()["totalResults"]
+
+
+def test_the_bare_tenant_url_is_a_root_search_for_its_own_token_only(client, token, other_token,
+                                                                      other_scim):
+    other_scim.post("Users", user_body("Ørjan"))
+    own = client.get("/scim/v2/ostfold?aadOptscim062020",
+                     headers={"Authorization": f"Bearer {other_token}"})
+    assert own.status_code == 200 and own.get_json()["totalResults"] == 1
+    for slug in ("ostfold", "nowhere"):  # the same answer whether it exists or not
+        response = client.get(f"/scim/v2/{slug}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404 and response.get_json()["schemas"] == [ERROR]
