@@ -127,3 +127,15 @@ def test_audit_verify_spans_every_directory(runner, client, scim):
 def tokens_actor():
     from tests.conftest import ADMIN
     return ADMIN
+
+
+def test_moving_a_record_to_another_directory_breaks_the_chain(runner):
+    from sqlalchemy import text
+
+    run(runner, "directories", "create", "oslo")
+    run(runner, "tokens", "create", "--name", "o", "--directory", "oslo")
+    run(runner, "audit", "seal")
+    db.session.execute(text("UPDATE change_records SET directory_id = 1 WHERE directory_id = 2"))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "TAMPERED" in result.output

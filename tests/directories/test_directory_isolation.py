@@ -152,3 +152,21 @@ def test_the_bare_tenant_url_is_a_root_search_for_its_own_token_only(client, tok
     for slug in ("ostfold", "nowhere"):  # the same answer whether it exists or not
         response = client.get(f"/scim/v2/{slug}", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 404 and response.get_json()["schemas"] == [ERROR]
+
+
+def test_request_log_and_change_records_carry_the_directory(client, other, other_scim, token):
+    from models import ChangeRecord
+    from models import RequestLog
+    from models import db
+    from models.scoping import ALL_DIRECTORIES
+
+    other_scim.post("Users", user_body("Ørjan"))
+    client.get("/scim/v2/ostfold/Users", headers={"Authorization": f"Bearer {token}"})
+    logged = db.session.query(RequestLog.directory_id, RequestLog.method, RequestLog.status
+                              ).execution_options(**ALL_DIRECTORIES).order_by(RequestLog.id).all()
+    assert [tuple(r) for r in logged] == [(other.id, "POST", 201), (other.id, "GET", 401)]
+    changes = db.session.query(ChangeRecord.directory_id, ChangeRecord.action).execution_options(
+        **ALL_DIRECTORIES).filter(ChangeRecord.resource_type == "User").all()
+    assert [tuple(c) for c in changes] == [(other.id, "user.create")]
+    # Scoped reads (the admin pages') see their own directory's only.
+    assert db.session.query(RequestLog).count() == 0
