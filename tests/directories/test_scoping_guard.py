@@ -63,9 +63,14 @@ def test_an_entra_cycle_in_a_second_directory_names_it_in_every_statement(other_
     s.get("Users?count=1&cursor=")
     s.post(".search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
                        "filter": 'externalId eq "Ørj"'})
-    s.post("Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-                    "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a",
-                                    "data": user_body("Émile@x.no")}]})
+    bulk = s.post("Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                           "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a",
+                                           "data": user_body("Émile@x.no")}]})
+    assert bulk.get_json()["Operations"][0]["status"] == "201"
+    assert "/scim/v2/ostfold/Users/" in bulk.get_json()["Operations"][0]["location"]
+    searched = s.post("Users/.search", {"schemas": [
+        "urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": 'userName sw "É"'})
+    assert searched.get_json()["totalResults"] == 1
     s.get(f"Users/{ids[0]}")
     s.get(f"Groups/{group}")
     s.get("Schemas")
