@@ -170,3 +170,13 @@ def test_request_log_and_change_records_carry_the_directory(client, other, other
     assert [tuple(c) for c in changes] == [(other.id, "user.create")]
     # Scoped reads (the admin pages') see their own directory's only.
     assert db.session.query(RequestLog).count() == 0
+
+
+def test_the_same_group_name_lives_in_two_directories(scim, other_scim):
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Ærø"}
+    assert scim.post("Groups", body).status_code == 201
+    assert other_scim.post("Groups", body).status_code == 201
+    assert scim.post("Groups", body).status_code == 409
+    for client in (scim, other_scim):
+        found = client.get('Groups?filter=displayName eq "ærø"').get_json()
+        assert found["totalResults"] == 1
