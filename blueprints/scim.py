@@ -49,11 +49,11 @@ from services import tokens
 from services.actor import Actor
 from services.audit import bodies
 from services.audit import requestlog
-from services.readmodels import guide
 from services.clock import utcnow
 from services.context import current_directory_id
 from services.context import current_notes
 from services.context import set_directory_id
+from services.readmodels import guide
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
@@ -85,8 +85,11 @@ def requested_slug() -> str | None:
 
 
 def _bare_root(req) -> bool:
-    """`/scim/v2/<x>` without a slash: directory x's Tenant URL (its root search) to x's
-    token, and to anyone else the unknown endpoint it always was, whether x exists or not."""
+    """Whether this is `/scim/v2/<x>` without a slash.
+
+    That is directory x's Tenant URL (its root search) to x's token, and to anyone else the
+    unknown endpoint it always was, whether x exists or not.
+    """
     return (req.blueprint == DIRECTORY_BLUEPRINT and req.endpoint.endswith(".search_root")
             and not req.path.endswith("/"))
 
@@ -367,8 +370,9 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL of the directory (its Tenant URL): PUBLIC_URL when the
-    operator set it, whatever Host says.
+    """The public SCIM base URL of the directory (its Tenant URL).
+
+    PUBLIC_URL when the operator set it, whatever Host says.
 
     Unset, it comes from the request (ProxyFix makes scheme and host the external ones),
     built from its parts: request.url_root also turns the URL into an IRI, a tenth of a

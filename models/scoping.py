@@ -56,8 +56,10 @@ _scoped: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _models_in(statement) -> tuple:
-    """The scoped models whose tables the statement reads or writes, subqueries included:
-    SQLAlchemy adapts each criteria option on every execution, so only those get one."""
+    """The scoped models whose tables the statement reads or writes, subqueries included.
+
+    SQLAlchemy adapts each criteria option on every execution, so only those get one.
+    """
     tables = set(find_tables(statement, include_aliases=True, include_joins=True,
                              include_crud=True))
     return tuple(model for model in SCOPED if model.__table__ in tables)

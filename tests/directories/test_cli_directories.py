@@ -1,4 +1,4 @@
-"""`flask --app app directories ...` and `--directory SLUG` on tokens, custom-fields, rules, audit."""
+"""`flask --app app directories ...`; `--directory SLUG` on tokens, custom-fields, rules, audit."""
 
 import json
 
@@ -63,7 +63,8 @@ def test_an_unknown_directory_is_an_error(runner):
 
 def test_custom_fields_and_rules_are_per_directory(runner, client):
     run(runner, "directories", "create", "oslo")
-    run(runner, "custom-fields", "create", "kostnadssted", "--type", "string", "--directory", "oslo")
+    run(runner, "custom-fields", "create", "kostnadssted", "--type", "string",
+        "--directory", "oslo")
     run(runner, "rules", "set", "require_email=true", "seat_limit=5", "--directory", "oslo")
     assert "kostnadssted" in run(runner, "custom-fields", "list", "--directory", "oslo")
     assert run(runner, "custom-fields", "list") == ""

@@ -18,7 +18,8 @@ SCOPED = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+\"?(users|user_values|groups
 # by primary key; memberships read by the ids of users or groups read in the directory;
 # and the audit chain's sealing, which spans every directory by design.
 EXEMPT = (
-    re.compile(r"^(UPDATE \w+ SET .* |DELETE FROM \w+ )WHERE \w+\.id = (\?|%\(\w+\)s(::\w+)?)$", re.S),
+    re.compile(r"^(UPDATE \w+ SET .* |DELETE FROM \w+ )WHERE \w+\.id = "
+               r"(\?|%\(\w+\)s(::\w+)?)$", re.S),
     re.compile(r"FROM group_members (LEFT OUTER JOIN users ON users\.id = group_members\.user_id )?"
                r"WHERE group_members\.(user_id|group_id) IN \("),
     re.compile(r"^(SELECT [\w.,() ]+ FROM (change_records|request_log) WHERE \w+\.seq IS NULL"
@@ -76,4 +77,4 @@ def test_an_entra_cycle_in_a_second_directory_names_it_in_every_statement(other_
     s.get("Schemas")
     s.delete(f"Users/{ids[0]}")
     s.delete(f"Groups/{group}")
-    import sys; print([ (r.status_code) for r in []]); assert unscoped == []
+    assert unscoped == []
