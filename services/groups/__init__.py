@@ -142,6 +142,24 @@ def delete(group_id: str, actor, if_match: str | None = None) -> None:
         session.delete(group)
 
 
+def lock_memberships(session, user_id: str) -> None:
+    """Lock the groups a user is in, before the user's row (members.groups_of_user)."""
+    group_members.groups_of_user(session, user_id, lock=True)
+
+
+def remove_user_everywhere(session, user_id: str, actor) -> int:
+    """A user leaves all its groups (DELETE, hide, revival): in the caller's transaction.
+
+    Each group gets a new version and a `group.patch` change record naming the member
+    removed, as a PATCH removing it would; returns the number of groups left.
+    """
+    left = group_members.drop_user(session, user_id)
+    changes = group_members.Delta(removed=[user_id]).changes()
+    audit.record_many(session, [audit.entry(actor, "group.patch", Target("Group", gid, name),
+                                            changes) for gid, name in left])
+    return len(left)
+
+
 def _target(group: Group) -> Target:
     return Target("Group", group.id, group.display_name)
 

@@ -20,6 +20,7 @@ from models import Group
 from models import GroupMember
 from models import User
 from models import db
+from models import utcnow
 from scim import query
 from scim import resource
 from scim.errors import InvalidPath
@@ -147,6 +148,41 @@ def remove(session, group_id: str, ids: list[str]) -> list[str]:
 def remove_all(session, group_id: str) -> list[str]:
     """DELETE every member (RFC 7644 §3.5.2.2, `remove` of `members` without a value)."""
     return _delete(session, group_id)
+
+
+def groups_of_user(session, user_id: str, lock: bool = False) -> list[str]:
+    """The ids of the groups `user_id` is a direct member of, in id order.
+
+    With `lock`, on PostgreSQL, the groups are locked as a group write locks them (FOR NO
+    KEY UPDATE), in id order: a user DELETE takes them before the user's row, the order
+    of a group PATCH naming that user, so the two wait for each other, never deadlock.
+    """
+    stmt = (select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+            .order_by(GroupMember.group_id))
+    ids = list(session.execute(stmt).scalars())
+    if lock and ids and db.engine.dialect.name == "postgresql":
+        for part in _chunks(ids):
+            session.execute(select(Group.id).where(Group.id.in_(part)).order_by(Group.id)
+                            .with_for_update(key_share=True))
+    return ids
+
+
+def drop_user(session, user_id: str) -> list[tuple[str, str]]:
+    """End every membership of a user, bumping each group's version (its ETag changes).
+
+    Two statements whose cost follows the user's memberships; returns the groups it left
+    as (id, displayName) for their change records.
+    """
+    stmt = (delete(GroupMember).where(GroupMember.user_id == user_id)
+            .returning(GroupMember.group_id).execution_options(synchronize_session=False))
+    ids = sorted(set(session.execute(stmt).scalars()))
+    left: list[tuple[str, str]] = []
+    for part in _chunks(ids):
+        bump = (update(Group.__table__).where(Group.id.in_(part))
+                .values(version=Group.version + 1, last_modified=utcnow())
+                .returning(Group.id, Group.display_name))
+        left += [tuple(row) for row in session.execute(bump)]
+    return sorted(left)
 
 
 def remove_matching(session, group_id: str, node) -> list[str]:

@@ -73,12 +73,13 @@ def new_user() -> User:
 
 
 def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor, action: str,
-            *, was_active: bool, new: bool = False, now=None) -> Write:
+            *, was_active: bool, new: bool = False, revived: bool = False, now=None) -> Write:
     """Apply the rules to `after` and build the write; `user` becomes the row as written.
 
     :raise errors.Conflict: for a work email taken under email matching.
     :raise errors.Invalid: for a missing required email, a manager that is no user, or a
         value longer than its column.
+    `revived`: a hidden user brought back by a POST, which the rules treat as a create.
     """
     session = checks.session
     at_version = None if new else user.version
@@ -86,7 +87,7 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     granted = rules.claims_seat(after, was_active)
     user.seat_waiting = checks.seats.admit(after, was_active) if granted else False
     granted = granted and not user.seat_waiting
-    rules.require_email(after)
+    rules.require_email(after, None if new or revived else before)
     manager_changed = _manager(after) != _manager(before)
     if manager_changed:  # an unchanged reference was checked when set
         store.check_manager(session, user.id, after, checks.managers, lock=checks.locked)
