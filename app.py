@@ -104,6 +104,12 @@ ENV_KEYS = {
     "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
     "OPS_CYCLE_GAP_MINUTES": float,
     "OPS_CYCLE_OVERDUE_MINUTES": float,
+    "OPS_DEGRADED_RATIO": float,
+    "OPS_ALERT_FAILURE_RATIO": float,
+    "OPS_ALERT_UNAUTHORIZED": int,
+    "OPS_IN_USE_DAYS": int,
+    "OPS_HISTORY_HOURS": int,
+    "OPS_EVENTS_LAG_MINUTES": float,
     "OPS_BASE_URL": str,
 }
 

@@ -6,6 +6,7 @@ Every change here is a change record (resource type "EventSubscription"); none i
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -222,6 +223,23 @@ def overview() -> list[tuple]:
     """Every subscription with its lag, after numbering what has committed."""
     sequencer.sequence(db.engine)
     return [(sub, lag(sub.id)) for sub in all_subscriptions()]
+
+
+@dataclass(frozen=True)
+class Health:
+    """What services/ops/alerts.py alerts on: each subscription's lag, and events that
+    no worker has numbered yet (`unnumbered_age`: seconds since the oldest, or None)."""
+
+    lags: list
+    unnumbered: int
+    unnumbered_age: float | None
+
+
+def health() -> Health:
+    count, oldest = db.session.execute(select(func.count(), func.min(Event.at))
+                                       .where(Event.position.is_(None))).one()
+    age = (utcnow() - oldest).total_seconds() if oldest else None
+    return Health([(sub, lag(sub.id)) for sub in all_subscriptions()], count, age)
 
 
 def unsequenced() -> int:

@@ -72,11 +72,12 @@ def attempt(delivery_id: int, now: datetime) -> bool:
     """One try; on failure schedule the next or give up after MAX_ATTEMPTS."""
     with tx.write() as session:
         row = session.get(OpsDelivery, delivery_id)
-        config, secret = channels.describe(row.channel), channels.secret_of(session, row.channel)
-        error = None
+        config, secret, error = channels.describe(row.channel), None, None
         try:
+            secret = channels.secret_of(session, row.channel)
             _send(row, config.config, secret)
-        except (OSError, smtplib.SMTPException, DeliveryError, ValueError) as e:
+        except (OSError, smtplib.SMTPException, DeliveryError, ValueError,
+                channels.SecretLost) as e:
             error = _describe_error(e, secret)
         row.attempts += 1
         row.last_attempt_at = now
