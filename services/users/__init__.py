@@ -21,6 +21,7 @@ from services.context import note
 from services.resources import listing
 from services.resources.listing import Search
 from services.resources.preconditions import check_if_match
+from services.users import managers
 from services.users import rules
 from services.users import store
 from services.users import write
@@ -125,6 +126,7 @@ def _link(session, user_id: str, data: dict, rtype, actor) -> User:
     """
     user = _relocked(session, user_id)
     after = merged(user.data, data)
+    managers.normalise(session, user.data, after)
     if after == user.data:
         note(f"linked POST to existing user {user.id}: nothing changed")
         return user
@@ -203,6 +205,7 @@ def _patched(user: User, operations, rtype, actor, if_match: str | None,
                                       max_value_length=settings.max_value_length(), quirks=quirks)
     for quirk in quirks:
         note(quirk)
+    managers.normalise(session or db.session, before, after)
     if after == before:
         _note_ignored(ignored)
         return None
@@ -232,7 +235,7 @@ def delete(user_id: str, actor, if_match: str | None = None) -> None:
         groups.lock_memberships(session, user_id)
         # FOR UPDATE, not the usual FOR NO KEY UPDATE: a write naming this user as its
         # manager holds the row FOR KEY SHARE, so one of the two waits for the other
-        # (store.check_manager), and _clear_manager then sees every report.
+        # (services/users/managers.py), and _clear_manager then sees every report.
         user = _locked(session, user_id, if_match, for_delete=True)
         groups.remove_user_everywhere(session, user.id, actor)
         if settings.get("delete_mode") == "deactivate":

@@ -100,7 +100,7 @@ def seat_free(session) -> bool:
     return session.execute(_ACTIVE).scalar() < settings.get("seat_limit")
 
 
-def require_email(after: dict, before: dict | None) -> None:
+def require_email(after: dict, before: dict | None = None) -> None:
     """The require-email rule: a create (`before` None) needs an email; an update only
     when it would remove the email, and never when it leaves the user deactivated, so
     that a user without email can always be deprovisioned.

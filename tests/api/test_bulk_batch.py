@@ -55,8 +55,10 @@ def mixed(ids):
         new_user("a-again", "A@Example.com"),  # 409: created earlier in this request
         new_user("managed", "managed@example.com",
                  **{ENTERPRISE: {"manager": {"value": ids["boss@example.com"]}}}),
-        new_user("no-boss", "no-boss@example.com",
-                 **{ENTERPRISE: {"manager": {"value": "nobody"}}}),  # 400
+        new_user("no-boss", "no-boss@example.com",  # 201: an employeeNumber, kept pending
+                 **{ENTERPRISE: {"manager": {"value": "nobody"}}}),
+        new_user("ghost-boss", "ghost-boss@example.com",  # 400: an id that is no user
+                 **{ENTERPRISE: {"manager": {"value": "00000000-0000-4000-8000-000000000000"}}}),
         new_user("long", "long@example.com", title="t" * 600),  # 400: users.title
         new_user("long-value", "lv@example.com",  # 400: user_values.display
                  phoneNumbers=[{"value": "1", "display": "d" * 600}]),
@@ -71,7 +73,8 @@ def mixed(ids):
 
 
 MIXED = [("a", "201"), ("revived", "200"), ("bad", "400"), ("taken", "409"),
-         ("a-again", "409"), ("managed", "201"), ("no-boss", "400"), ("long", "400"),
+         ("a-again", "409"), ("managed", "201"), ("no-boss", "201"), ("ghost-boss", "400"),
+         ("long", "400"),
          ("long-value", "400"), ("accent", "201"), ("accent-lower", "409"), (None, "200"),
          ("z", "201"), ("bad-again", "201")]
 # With unknown attributes rejected, `a` fails: its name stays free, the PATCH of it fails.
