@@ -91,10 +91,11 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     user.seat_waiting = checks.seats.admit(after, was_active) if granted else False
     granted = granted and not user.seat_waiting
     rules.require_email(after, None if new or revived else before)
-    manager_changed = _manager(after) != _manager(before)
-    manager = managers.Reference(user.manager_id, user.manager_ref)
-    if manager_changed or user.manager_ref:  # a linked one was checked when set
+    stored = managers.Reference(user.manager_id, user.manager_ref)
+    manager = stored
+    if _manager(after) != _manager(before) or stored.pending:  # a linked one was checked
         manager = managers.resolve(session, user.id, after, checks.managers, checks.locked)
+    manager_changed = manager != stored
     user.data = after
     store.sync_columns(user, after)
     user.manager_id, user.manager_ref = manager
