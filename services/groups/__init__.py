@@ -134,27 +134,28 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
 
 
 def delete(group_id: str, actor, if_match: str | None = None) -> None:
-    """DELETE (RFC 7644 §3.6): the database cascades the memberships; member users stay."""
+    """DELETE (RFC 7644 §3.6): its members stay; the groups it was in lose it visibly."""
     with tx.write() as session:
+        lock_memberships(session, group_id, "group")
         group = _locked(session, group_id, if_match)
+        remove_everywhere(session, group.id, actor, "group")
         audit.record(session, actor, "group.delete", _target(group),
                      audit.diff(group.data, {}))
         session.delete(group)
 
 
-def lock_memberships(session, user_id: str) -> None:
-    """Lock the groups a user is in, before the user's row (members.groups_of_user)."""
-    group_members.groups_of_user(session, user_id, lock=True)
+def lock_memberships(session, member_id: str, kind: str = "user") -> None:
+    """Lock the groups a member is in, before the member's row (members.containing)."""
+    group_members.containing(session, member_id, kind, lock=True)
 
 
-def remove_user_everywhere(session, user_id: str, actor) -> int:
-    """A user leaves all its groups (DELETE, hide, revival): in the caller's transaction.
-
-    Each group gets a new version and a `group.patch` change record naming the member
-    removed, as a PATCH removing it would; returns the number of groups left.
+def remove_everywhere(session, member_id: str, actor, kind: str = "user") -> int:
+    """A user or group leaves all its groups (DELETE, hide, revival), in the caller's
+    transaction: each group gets a new version and a `group.patch` change record naming
+    the member removed, as a PATCH removing it would. Returns the number of groups left.
     """
-    left = group_members.drop_user(session, user_id)
-    changes = group_members.Delta(removed=[user_id]).changes()
+    left = group_members.drop(session, member_id, kind)
+    changes = group_members.Delta(removed=[member_id]).changes()
     audit.record_many(session, [audit.entry(actor, "group.patch", Target("Group", gid, name),
                                             changes) for gid, name in left])
     return len(left)

@@ -150,14 +150,17 @@ def remove_all(session, group_id: str) -> list[str]:
     return _delete(session, group_id)
 
 
-def groups_of_user(session, user_id: str, lock: bool = False) -> list[str]:
-    """The ids of the groups `user_id` is a direct member of, in id order.
+_MEMBER_OF = {"user": GroupMember.user_id, "group": GroupMember.member_group_id}
 
-    With `lock`, on PostgreSQL, the groups are locked as a group write locks them (FOR NO
-    KEY UPDATE), in id order: a user DELETE takes them before the user's row, the order
-    of a group PATCH naming that user, so the two wait for each other, never deadlock.
+
+def containing(session, member_id: str, kind: str, lock: bool = False) -> list[str]:
+    """The ids of the groups that `member_id` (a "user" or "group") is a direct member of.
+
+    With `lock`, on PostgreSQL, those groups are locked as a group write locks them (FOR
+    NO KEY UPDATE), in id order: a DELETE takes them before the member's own row, the
+    order of a group PATCH naming that member, so the two wait, never deadlock.
     """
-    stmt = (select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    stmt = (select(GroupMember.group_id).where(_MEMBER_OF[kind] == member_id)
             .order_by(GroupMember.group_id))
     ids = list(session.execute(stmt).scalars())
     if lock and ids and db.engine.dialect.name == "postgresql":
@@ -167,13 +170,13 @@ def groups_of_user(session, user_id: str, lock: bool = False) -> list[str]:
     return ids
 
 
-def drop_user(session, user_id: str) -> list[tuple[str, str]]:
-    """End every membership of a user, bumping each group's version (its ETag changes).
+def drop(session, member_id: str, kind: str) -> list[tuple[str, str]]:
+    """End every membership of a user or group, bumping each group's version (its ETag).
 
-    Two statements whose cost follows the user's memberships; returns the groups it left
-    as (id, displayName) for their change records.
+    Two statements whose cost follows the member's memberships; returns the groups it
+    left as (id, displayName), for their change records.
     """
-    stmt = (delete(GroupMember).where(GroupMember.user_id == user_id)
+    stmt = (delete(GroupMember).where(_MEMBER_OF[kind] == member_id)
             .returning(GroupMember.group_id).execution_options(synchronize_session=False))
     ids = sorted(set(session.execute(stmt).scalars()))
     left: list[tuple[str, str]] = []

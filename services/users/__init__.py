@@ -114,7 +114,7 @@ def _revive(session, user_id: str, data: dict, rtype, actor) -> User:
     """
     note(f"revived hidden user {user_id}")
     user = _relocked(session, user_id)
-    groups.remove_user_everywhere(session, user.id, actor)
+    groups.remove_everywhere(session, user.id, actor)
     _replace(session, user, data, rtype, actor, "user.revive", revived=True)
     return user
 
@@ -237,7 +237,7 @@ def delete(user_id: str, actor, if_match: str | None = None) -> None:
         # manager holds the row FOR KEY SHARE, so one of the two waits for the other
         # (services/users/managers.py), and _clear_manager then sees every report.
         user = _locked(session, user_id, if_match, for_delete=True)
-        groups.remove_user_everywhere(session, user.id, actor)
+        groups.remove_everywhere(session, user.id, actor)
         if settings.get("delete_mode") == "deactivate":
             _hide(session, user, actor)
             return

@@ -199,3 +199,12 @@ def test_email_is_a_linking_key_only_under_email_matching(scim, linking):
     response = scim.post("Users", both)
     assert response.status_code == 409
     assert a["id"] in response.get_json()["detail"] and b["id"] in response.get_json()["detail"]
+
+
+def test_a_deleted_nested_group_leaves_its_parents_visibly(scim):
+    child = scim.post("Groups", {"schemas": [GROUP], "displayName": "Ærø crew"}).get_json()
+    parent = scim.post("Groups", {"schemas": [GROUP], "displayName": "Øresund",
+                                  "members": [{"value": child["id"]}]})
+    etag, parent = parent.headers["ETag"], parent.get_json()
+    assert scim.delete(f"Groups/{child['id']}").status_code == 204
+    left_groups(scim, child, [parent["id"]], {parent["id"]: etag})
