@@ -37,6 +37,7 @@ from models import EventLease
 from models import EventSubscription
 from models import db
 from models import utcnow
+from services import outbound
 from services import sealed
 from services import tx
 from services.events import formats
@@ -220,6 +221,7 @@ def _ms(started: float) -> int:
 
 def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
     """One POST without redirects (a redirect would resend a signed event elsewhere)."""
+    outbound.check(url)
     parts = urlsplit(url)
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = kind(parts.hostname, parts.port, timeout=timeout)

@@ -8,7 +8,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_
 from sqlalchemy import delete as sql_delete
@@ -26,6 +25,7 @@ from scim.errors import InvalidValue
 from scim.errors import NotFound
 from services import audit
 from services import events
+from services import outbound
 from services import tx
 from services.audit import Target
 from services.events import sequencer
@@ -76,9 +76,10 @@ def _check(fmt: str, method: str, url: str | None) -> None:
     if method == "poll" and fmt != "set":
         raise InvalidValue("poll delivery (RFC 8936) carries SETs: use format set")
     if method == "push":
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidValue("the receiver URL must be an http or https URL")
+        try:
+            outbound.check(url or "", resolve=False)
+        except outbound.Refused as refused:
+            raise InvalidValue(str(refused)) from None
 
 
 def parse_filter(text: str | None) -> list[str]:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from models import OpsDelivery
 from models import db
+from services import outbound
 from services import tx
 from services.ops import channels
 
@@ -131,17 +132,26 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the HTTPError it is (services/outbound.py)."""
+
+    def redirect_request(self, *_args, **_kwargs):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+
+
 def send_webhook(url: str, secret: str | None, body: str) -> None:
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryError("the webhook URL must start with https:// or http://")
     if not secret:
         raise DeliveryError("the webhook needs a signing secret")
+    outbound.check(url)
     data, timestamp = body.encode(), str(int(time.time()))
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Rollcall-Alerts",
         "X-Rollcall-Timestamp": timestamp, "X-Rollcall-Signature": sign(secret, timestamp, data)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with _NO_REDIRECTS.open(request, timeout=TIMEOUT) as response:
             response.read(1024)
     except urllib.error.HTTPError as e:
         raise DeliveryError(f"the receiver answered {e.code}") from e
