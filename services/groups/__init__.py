@@ -150,9 +150,10 @@ def lock_memberships(session, member_id: str, kind: str = "user") -> None:
 
 
 def remove_everywhere(session, member_id: str, actor, kind: str = "user") -> int:
-    """A user or group leaves all its groups (DELETE, hide, revival), in the caller's
-    transaction: each group gets a new version and a `group.patch` change record naming
-    the member removed, as a PATCH removing it would. Returns the number of groups left.
+    """A user or group leaves all its groups (DELETE, hide, revival); returns how many.
+
+    In the caller's transaction: each group gets a new version and a `group.patch`
+    change record naming the member removed, as a PATCH removing it would.
     """
     left = group_members.drop(session, member_id, kind)
     changes = group_members.Delta(removed=[member_id]).changes()

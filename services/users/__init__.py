@@ -136,12 +136,16 @@ def _link(session, user_id: str, data: dict, rtype, actor) -> User:
 
 
 def merged(stored: dict, sent: dict) -> dict:
-    """`stored` with what `sent` carries: complex and extension values merge per attribute,
-    anything else (multi-valued attributes included) is replaced whole."""
+    """`stored` updated with what `sent` carries (a linked POST).
+
+    Complex and extension values merge per attribute; anything else, multi-valued
+    attributes included, is replaced whole.
+    """
     out = dict(stored)
     for key, value in sent.items():
         old = out.get(key)
-        out[key] = merged(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+        both = isinstance(old, dict) and isinstance(value, dict)
+        out[key] = merged(old, value) if both else value
     return out
 
 

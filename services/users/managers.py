@@ -89,8 +89,11 @@ def _pending(data: dict, wanted: str, found: list, user_id: str) -> Reference:
 
 
 def normalise(session, before: dict, after: dict) -> None:
-    """Before comparing a write with the stored user: an employeeNumber naming the
-    current manager (an HR feed's replay) is that manager's id, so it changes nothing."""
+    """Read an employeeNumber naming the current manager as that manager's id.
+
+    Called before a write is compared with the stored user: an HR feed's replay then
+    changes nothing.
+    """
     wanted = value(after)
     if wanted is None or wanted == value(before) or is_id(wanted):
         return

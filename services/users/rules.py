@@ -101,9 +101,10 @@ def seat_free(session) -> bool:
 
 
 def require_email(after: dict, before: dict | None = None) -> None:
-    """The require-email rule: a create (`before` None) needs an email; an update only
-    when it would remove the email, and never when it leaves the user deactivated, so
-    that a user without email can always be deprovisioned.
+    """The require-email rule, which never blocks deprovisioning.
+
+    A create (`before` None) needs an email; an update only when it would remove the
+    email, and never when it leaves the user deactivated.
     """
     if not settings.get("require_email") or has_email(after):
         return
@@ -117,8 +118,10 @@ def has_email(data: dict) -> bool:
 
 
 def find_existing(session, data: dict) -> User | None:
-    """The user a POST names, if any: by its userName key and, with link-on-create, by
-    externalId and (with email as the matching attribute) its work email.
+    """The user a POST names, if any, by each matching key it carries.
+
+    Its userName key and, with link-on-create, its externalId and (with email as the
+    matching attribute) its work email.
 
     :raise errors.Conflict: when these keys name different users; the detail names both.
     """

@@ -14,7 +14,6 @@ from scim import query
 from scim.errors import InvalidFilter
 from scim.schema import ENTERPRISE
 from services import column_lengths
-from services import errors
 
 # (column attribute, SCIM path) pairs kept in sync with `data` for indexed filtering.
 CORE_COLUMNS = {

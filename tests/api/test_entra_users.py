@@ -221,8 +221,11 @@ def test_manager_in_its_three_forms(scim, created):
 
 
 def test_a_manager_id_must_exist(scim, created):
-    """An id is Rollcall's own: one that names no user is refused (a value that is no id
-    is read as an employeeNumber and kept pending: test_identity_managers.py)."""
+    """An id is Rollcall's own: one that names no user is refused.
+
+    A value that is no id is read as an employeeNumber and kept pending
+    (test_identity_managers.py).
+    """
     ghost = "00000000-0000-4000-8000-000000000000"
     response = scim.patch(f"Users/{created['id']}", ops(
         {"op": "add", "path": f"{ENTERPRISE}:manager", "value": ghost}))

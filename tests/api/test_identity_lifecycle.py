@@ -1,5 +1,6 @@
-"""Leavers lose access, rehires start bare, deprovisioning is never blocked, and a POST
-links two people only when every matching key agrees (issue 12 items 2, 4, 5 and 7).
+"""Leavers lose access, rehires start bare, deprovisioning is never blocked, safe links.
+
+Issue 12 items 2, 4, 5 and 7: a POST links to a user only when every matching key agrees.
 
 Over HTTP as Entra sends it, on SQLite and PostgreSQL (TEST_DATABASE_URL).
 """

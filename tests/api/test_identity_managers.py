@@ -1,6 +1,7 @@
-"""HR-driven inbound: a manager by id or employeeNumber, pending until it arrives (issue 12
-item 9), over HTTP as Entra's API-driven inbound provisioning sends it (/Bulk, seed 003),
-on SQLite and PostgreSQL.
+"""HR-driven inbound: a manager by id or employeeNumber, pending until it arrives.
+
+Issue 12 item 9, over HTTP as Entra's API-driven inbound provisioning sends it (/Bulk,
+seed 003), on SQLite and PostgreSQL.
 """
 
 from urllib.parse import quote
@@ -23,8 +24,10 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def hr_user(number: str, user_name: str, manager: str | None = None) -> dict:
-    """One operation as Microsoft's API-driven inbound sample writes it: the HR number
-    as externalId and employeeNumber, the manager by HR number with its displayName."""
+    """One operation as Microsoft's API-driven inbound sample writes it.
+
+    The HR number as externalId and employeeNumber, the manager by HR number.
+    """
     enterprise = {"employeeNumber": number, "department": "Tour Operations"}
     if manager is not None:
         enterprise["manager"] = {"value": manager, "displayName": "Sjef"}

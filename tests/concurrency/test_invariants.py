@@ -221,9 +221,11 @@ def test_case_variant_creates_make_one_user(live):
 
 
 def test_users_deleted_while_groups_add_them_leave_no_member_and_no_stale_group(live):
-    """DELETE locks the user's groups before the user (services/groups/members.py
-    containing), the order of a group PATCH naming that user: no deadlock, and no
-    membership of a deleted user survives."""
+    """No deadlock, and no membership of a deleted user survives.
+
+    DELETE locks the user's groups before the user (services/groups/members.py
+    `containing`), the order of a group PATCH naming that user.
+    """
     http = live()
     status, _, group = http.call("POST", "/scim/v2/Groups", {"displayName": "Ødegård Team"})
     assert status == 201, group
