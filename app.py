@@ -215,6 +215,7 @@ def _register(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(scim.bp)
+    app.url_map.converters["slug"] = scim.SlugConverter
     app.register_blueprint(scim.bp, url_prefix=scim.DIRECTORY_PREFIX, name=scim.DIRECTORY_BLUEPRINT)
     csrf.exempt(scim.bp)
     app.register_blueprint(auth.bp)

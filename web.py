@@ -15,9 +15,13 @@ def canonical_scim_path(path: str) -> str:
     if not path.startswith(SCIM_PREFIX):
         return path
     parts = path[len(SCIM_PREFIX):].split("/")
-    parts[0] = _ENDPOINTS.get(parts[0].lower(), parts[0])
-    if len(parts) > 1 and parts[0] in ("Users", "Groups") and parts[1].lower() == ".search":
-        parts[1] = ".search"
+    # A first segment that names no endpoint is a directory's slug: its endpoint follows.
+    # (No slug is an endpoint's name: services/directories.py reserves them.)
+    at = 0 if parts[0].lower() in _ENDPOINTS or len(parts) == 1 else 1
+    parts[at] = _ENDPOINTS.get(parts[at].lower(), parts[at])
+    if len(parts) > at + 1 and parts[at] in ("Users", "Groups") and (
+            parts[at + 1].lower() == ".search"):
+        parts[at + 1] = ".search"
     return SCIM_PREFIX + "/".join(parts)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from extensions import limiter
 from scim import params
@@ -67,7 +68,14 @@ _ESCAPED_BAD_TEXT = re.compile(rb"\\u(0000|d[89a-f])", re.IGNORECASE)
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 # The same routes for the other directories, at /scim/v2/<slug> (app.py registers both).
 DIRECTORY_BLUEPRINT = "scim_directory"
-DIRECTORY_PREFIX = "/scim/v2/<directory>"
+DIRECTORY_PREFIX = "/scim/v2/<slug:directory>"
+
+
+class SlugConverter(BaseConverter):
+    """A segment shaped like a slug (lower case): never an endpoint name, which the
+    middleware (web.py) spells with capitals, so /scim/v2/Bulk stays /Bulk's 405."""
+
+    regex = directories.SLUG.pattern
 
 
 @bp.url_value_preprocessor

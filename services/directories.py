@@ -82,7 +82,12 @@ def id_for_slug(slug: str) -> int | None:
 
 
 def slug_of(directory_id: int) -> str:
-    """The slug of directory `directory_id` ("" when it is gone), remembered like `id_for_slug`."""
+    """The slug of directory `directory_id` ("" when it is gone), remembered like `id_for_slug`.
+
+    The default directory's needs no database (metrics count requests during an outage too).
+    """
+    if directory_id == DEFAULT_ID:
+        return DEFAULT_SLUG
     now = time.monotonic()
     cached = _slugs.get(directory_id)
     if cached is None or now - cached[0] > _TTL:

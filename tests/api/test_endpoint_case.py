@@ -52,3 +52,14 @@ def test_unknown_endpoints_stay_scim_404(scim):
     response = scim.get("/scim/v2/people")
     assert response.status_code == 404
     assert response.get_json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/scim/v2/ostfold/users", "/scim/v2/ostfold/Users"),
+    ("/scim/v2/ostfold/GROUPS/.SEARCH", "/scim/v2/ostfold/Groups/.search"),
+    ("/scim/v2/ostfold/.Search", "/scim/v2/ostfold/.search"),
+    ("/scim/v2/ostfold", "/scim/v2/ostfold"),
+    ("/scim/v2/ostfold/users/AbC", "/scim/v2/ostfold/Users/AbC"),
+])
+def test_canonical_paths_under_a_directory(path, expected):
+    assert canonical_scim_path(path) == expected

@@ -31,7 +31,7 @@ def _url(rule, slug: str, ids: dict) -> str:
 def test_every_scim_route_exists_for_both_registrations(app):
     default = {(r.rule.removeprefix("/scim/v2"), m) for r, m in scim_routes(app)
                if r.endpoint.startswith("scim.")}
-    directory = {(r.rule.removeprefix("/scim/v2/<directory>"), m) for r, m in scim_routes(app)
+    directory = {(r.rule.removeprefix("/scim/v2/<slug:directory>"), m) for r, m in scim_routes(app)
                  if r.endpoint.startswith("scim_directory.")}
     assert default == directory
     assert len(default) >= 20
@@ -180,3 +180,17 @@ def test_the_same_group_name_lives_in_two_directories(scim, other_scim):
     for client in (scim, other_scim):
         found = client.get('Groups?filter=displayName eq "ærø"').get_json()
         assert found["totalResults"] == 1
+
+
+def test_endpoint_names_after_a_slug_match_without_regard_to_case(other_scim):
+    created = other_scim.post("/scim/v2/ostfold/users", user_body("Zoë"))
+    assert created.status_code == 201
+    assert "/scim/v2/ostfold/Users/" in created.headers["Location"]
+    assert other_scim.post("/scim/v2/ostfold/USERS/.Search", {"count": 1}).status_code == 200
+    assert other_scim.get("/scim/v2/ostfold/serviceproviderconfig").status_code == 200
+
+
+def test_an_endpoint_name_is_never_read_as_a_slug(scim):
+    assert scim.get("/scim/v2/Bulk").status_code == 405
+    assert scim.get("/scim/v2/bulk").status_code == 405
+    assert scim.get("/scim/v2/.search").status_code == 405
