@@ -34,10 +34,13 @@ def record(session, actor, action: str, target: Target, changes: dict | None) ->
     return row
 
 
+_INSERT = insert(ChangeRecord.__table__)  # built once: every write sends it
+
+
 def record_many(session, entries: list[dict]) -> None:
     """Insert change records built by `entry` with one executemany INSERT, in list order."""
     if entries:
-        session.execute(insert(ChangeRecord.__table__), entries)
+        session.execute(_INSERT, entries)
         events.emit(session, entries)
 
 

@@ -12,6 +12,7 @@ advisory lock per rule (per email address for the email rule) does.
 
 import hashlib
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -105,10 +106,14 @@ def require_email(data: dict) -> None:
         raise errors.Invalid("an email address is required (provisioning rule)", "emails")
 
 
+# Built once: a POST's collision check is on every create's path.
+_BY_NAME_KEY = select(User).where(User.user_name_key == bindparam("key"))
+
+
 def find_existing(session, data: dict) -> User | None:
     """The user a POST collides with: by userName, or by email/externalId for linking."""
-    stmt = select(User).where(User.user_name_key == casefold.key(data["userName"]))
-    user = session.execute(stmt).scalar_one_or_none()
+    user = session.execute(_BY_NAME_KEY, {"key": casefold.key(data["userName"])}
+                           ).scalar_one_or_none()
     if user is not None or not settings.get("link_on_create"):
         return user
     email = work_email(data)
