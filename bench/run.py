@@ -93,7 +93,8 @@ def run_cases(bench: Bench, args, groups: dict) -> None:
         bench.case("select", "baseline", plan.selects, c)
         bench.case("lookup", "rollcall", plan.lookups, c, baseline="select")
         bench.case("get", "rollcall", plan.gets, c, baseline="select")
-        for label, name in (("small", groups.get("small_names")), ("big", [groups.get("big_name")])):
+        for label, name in (("small", groups.get("small_names")),
+                            ("big", [groups.get("big_name")])):
             bench.case(f"group_read_{label}", "rollcall", plan.group_reads(name), c,
                        baseline="select", members=groups.get(f"{label}_members"))
         bench.case("update", "baseline", plan.updates, c, stateful=True)
