@@ -27,6 +27,7 @@ TYPES = ("string", "boolean", "integer", "decimal", "dateTime", "reference")
 
 _TTL = 1.0
 _cache: dict = {"at": 0.0, "fields": None}
+_type_cache: dict = {}
 
 
 def active() -> list[CustomField]:
@@ -54,6 +55,7 @@ def _declared() -> list[CustomField]:
 @caches.register
 def invalidate() -> None:
     _cache["fields"] = None
+    _type_cache.clear()
 
 
 def urn() -> str:
@@ -61,11 +63,19 @@ def urn() -> str:
 
 
 def user_type() -> schema.ResourceType:
-    """The User resource type as it is now, custom extension included."""
-    fields, retired = active(), retired_names()
-    if not fields and not retired:
-        return schema.user_type()
-    return schema.user_type(schema.custom_schema(urn(), fields, retired))
+    """The User resource type as it is now, custom extension included.
+
+    Built again only when the declared fields were read afresh (_declared) or the URN
+    changed: every SCIM request about users asks for it, often twice.
+    """
+    declared, name = _declared(), urn()
+    key = (id(declared), name)
+    if _type_cache.get("key") != key:
+        fields, retired = active(), retired_names()
+        built = (schema.user_type() if not fields and not retired
+                 else schema.user_type(schema.custom_schema(name, fields, retired)))
+        _type_cache.update(key=key, type=built, declared=declared)  # keeps id() unique
+    return _type_cache["type"]
 
 
 def all_fields() -> list[CustomField]:
