@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     def count(_conn, _cursor, sql, *_args):
         statements[0] += 1
         if args.show_sql:
-            shown.append(" ".join(sql.split())[:160])
+            shown.append(f"[{len(sql)} chars] " + " ".join(sql.split())[:120])
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
