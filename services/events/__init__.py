@@ -48,13 +48,6 @@ def emit(session, records: list[dict]) -> None:
         session.execute(_INSERT, rows)
 
 
-def fields(row) -> dict:
-    """A change record row's columns, as `emit` reads them."""
-    return {name: getattr(row, name) for name in (
-        "at", "request_id", "actor_kind", "actor", "action", "resource_type", "resource_id",
-        "resource_name", "changes")}
-
-
 def event_row(record: dict) -> dict | None:
     kind = ACTIONS.get(record.get("action"))
     if kind is None and record.get("resource_type") in ("User", "Group"):
