@@ -9,6 +9,12 @@ MEMBER_ADD_GROWTH = 2.0
 SCALE_P99_GROWTH = 1.3
 BULK_RECORDS = 2000.0
 TARGET_C = 8
+# Issue 20: writes against the bare stack (bench/baseline.py doing the same write).
+BARE_WRITE_SHARE = 0.50
+BARE_WRITES = {"create": "base_create", "patch_replace": "update",
+               "deactivate": "base_deactivate"}
+MEMBER_ADD_100_BARE = 2.0  # p50 at c=1 within 2x the bare stack's
+POSTGRES_SHARE = 0.70  # of SQLite's throughput, every workload
 
 
 def line(s: dict) -> str:
@@ -45,6 +51,37 @@ def _find(cases, name, c=TARGET_C):
 def _target(name, value, limit, holds, unit="") -> dict:
     return {"target": name, "value": value, "limit": limit, "unit": unit,
             "holds": None if value is None else bool(holds)}
+
+
+def bare_targets(cases: list, sqlite_cases: list | None = None) -> list[dict]:
+    """Issue 20's targets: writes at half the bare stack or better, in the same run."""
+    out = []
+    for name, base in BARE_WRITES.items():
+        for c in (1, TARGET_C):
+            case = _find(cases, name, c)
+            ratio = case.get("ratio") if case else None
+            out.append(_target(f"{name} vs the bare stack ({base}), c={c}", ratio,
+                               f">= {BARE_WRITE_SHARE:.2f}",
+                               ratio is not None and ratio >= BARE_WRITE_SHARE, f"x {base}"))
+    mine, bare = _find(cases, "member_add_100", 1), _find(cases, "base_member_add_100", 1)
+    times = mine["p50_ms"] / bare["p50_ms"] if mine and bare and bare["p50_ms"] else None
+    out.append(_target("member add of 100, p50 at c=1 vs the bare stack's", times,
+                       f"<= {MEMBER_ADD_100_BARE:g}",
+                       times is not None and times <= MEMBER_ADD_100_BARE, "x"))
+    for name in (*BARE_WRITES, "member_add_100"):
+        case = _find(cases, name)
+        p99 = case["p99_ms"] if case else None
+        out.append(_target(f"{name} p99, c={TARGET_C}", p99, f"<= {WRITE_P99_MS:g}",
+                           p99 is not None and p99 <= WRITE_P99_MS, "ms"))
+    for case in cases if sqlite_cases else ():
+        if case.get("app") != "rollcall" or not case.get("rps"):
+            continue
+        lite = _find(sqlite_cases, case["case"], case["c"])
+        share = case["rps"] / lite["rps"] if lite and lite.get("rps") else None
+        out.append(_target(f"PostgreSQL vs SQLite, {case['case']}, c={case['c']}", share,
+                           f">= {POSTGRES_SHARE:.2f}",
+                           share is not None and share >= POSTGRES_SHARE, "x SQLite"))
+    return out
 
 
 def targets(cases: list, growth: list, database_url: str) -> list[dict]:
@@ -135,9 +172,15 @@ def markdown(results: dict) -> str:
                              f"| {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['mean_ms']:.1f} |")
             lines.append(f"| all ({g['members_per_s']:,.0f} members/s) | {g['concurrency']} | "
                          f"{g['p50_ms']:.1f} | {g['p99_ms']:.1f} | {g['mean_ms']:.1f} |")
-    lines += ["", "Targets (docs/performance.md):", "", "| target | value | limit | holds |",
-              "|---|---|---|---|"]
-    for t in results.get("targets", []):
+    for title, key in (("Targets (issue 20, the bare stack)", "bare_targets"),
+                       ("Targets (issue 6, docs/performance.md)", "targets")):
+        lines += _target_table(title, results.get(key, []))
+    return "\n".join(lines) + "\n"
+
+
+def _target_table(title: str, targets: list) -> list[str]:
+    lines = ["", f"{title}:", "", "| target | value | limit | holds |", "|---|---|---|---|"]
+    for t in targets:
         holds = {True: "yes", False: "**no**", None: "-"}[t["holds"]]
         lines.append(f"| {t['target']} | {_fmt(t['value'])} {t['unit']} | {t['limit']} | {holds} |")
-    return "\n".join(lines) + "\n"
+    return lines

@@ -27,11 +27,20 @@ from bench import payloads
 from bench import report
 from bench import seed
 from bench import servers
+from bench.scenarios import SCIM
 from bench.scenarios import Plan
 from bench.servers import ROOT
 from bench.servers import Server
 
 RESULTS = os.path.join(ROOT, "bench", "results")
+ADD100_GROUPS = 40  # groups per concurrency for member_add_100: 40 × users/100 fresh batches
+# The cases that need the growth sequences and the small groups.
+GROUP_CASES = {"group_read_small", "group_read_big", "member_add_small", "member_add_big"}
+# --cases writes: issue 20's write cases, their bare-stack baselines, and a lookup as a
+# check that reads did not get slower.
+PRESETS = {"writes": {"select", "lookup", "update", "patch_replace", "base_deactivate",
+                      "deactivate", "base_create", "create", "base_member_add_100",
+                      "member_add_100"}}
 
 
 class Bench:
@@ -46,6 +55,8 @@ class Bench:
              baseline: str | None = None, records: int = 1, warm_n: int = 400, **extra) -> dict:
         """Warm up, then measure `make`'s requests at concurrency c for the set duration."""
         server, args = self.servers[app], self.args
+        if args.cases and name not in args.cases:
+            return {}
         warm = loadgen.measure(server.url, self.token, make(warm_n), c, args.warmup,
                                server.pid, args.client)
         backends = database.backend_pids(args.database_url or "")  # after warm-up: all open
@@ -82,25 +93,38 @@ def run_cases(bench: Bench, args, groups: dict) -> None:
         bench.case("select", "baseline", plan.selects, c)
         bench.case("lookup", "rollcall", plan.lookups, c, baseline="select")
         bench.case("get", "rollcall", plan.gets, c, baseline="select")
-        for label, name in (("small", groups["small_names"]), ("big", [groups["big_name"]])):
+        for label, name in (("small", groups.get("small_names")),
+                            ("big", [groups.get("big_name")])):
             bench.case(f"group_read_{label}", "rollcall", plan.group_reads(name), c,
-                       baseline="select", members=groups[f"{label}_members"])
+                       baseline="select", members=groups.get(f"{label}_members"))
         bench.case("update", "baseline", plan.updates, c, stateful=True)
         bench.case("patch_replace", "rollcall", plan.patches, c, stateful=True, baseline="update")
+        bench.case("base_deactivate", "baseline", plan.base_deactivations, c, stateful=True)
         bench.case("deactivate", "rollcall", plan.deactivations, c, stateful=True,
-                   baseline="update")
-        bench.case("create", "rollcall", plan.creates, c, stateful=True, baseline="update")
+                   baseline="base_deactivate")
+        bench.case("base_create", "baseline", plan.base_creates, c, stateful=True)
+        bench.case("create", "rollcall", plan.creates, c, stateful=True, baseline="base_create")
         bench.case("bulk_50", "rollcall", plan.bulks, c, stateful=True, baseline="update",
                    records=50, warm_n=20)
         for label in ("small", "big"):
-            bench.case(f"member_add_{label}", "rollcall", plan.member_adds(groups[f"{label}_add"]),
-                       c, stateful=True, baseline="update", members=groups[f"{label}_members"],
+            bench.case(f"member_add_{label}", "rollcall",
+                       plan.member_adds(groups.get(f"{label}_add")), c, stateful=True,
+                       baseline="update", members=groups.get(f"{label}_members"),
                        warm_n=100)
+        # Entra's batch: 100 members per PATCH, each (group, batch) pair once (issue 20).
+        bench.case("base_member_add_100", "baseline", plan.member_batches(
+            [f"base-c{c}-{k:02d}" for k in range(ADD100_GROUPS)], "/groups/{}/members"),
+            c, stateful=True, warm_n=100)
+        bench.case("member_add_100", "rollcall", plan.member_batches(
+            groups[f"add100_c{c}"], f"{SCIM}/Groups/{{}}"), c, stateful=True,
+            baseline="base_member_add_100", warm_n=100)
         for label, start in positions.items():
             bench.case(f"page_base_{label}", "baseline", plan.base_pages(start), c)
             bench.case(f"page_{label}", "rollcall", plan.pages(start), c,
                        baseline=f"page_base_{label}", start_index=start)
             # Collected just before the case: cursors live SCIM_CURSOR_TIMEOUT (10 minutes).
+            if args.cases and f"cursor_page_{label}" not in args.cases:
+                continue
             cursors = collect_cursors(bench.servers["rollcall"].url, bench.token, start)
             bench.case(f"cursor_page_{label}", "rollcall", plan.cursor_pages(cursors), c,
                        baseline=f"page_base_{label}", start_index=start)
@@ -132,6 +156,11 @@ def collect_cursors(url: str, token: str, start: int, window: int = 100) -> list
 def prepare_groups(bench: Bench, args) -> tuple[dict, list]:
     """Small groups, the growth sequences (c=1 to the big size, c=8 to 10,000)."""
     url, token = bench.servers["rollcall"].url, bench.token
+    add100 = {f"add100_c{c}": [membership.create_group(url, token, f"bench-add100-c{c}-{k:02d}",
+                                                       []) for k in range(ADD100_GROUPS)]
+              for c in args.concurrency}
+    if args.cases and not args.cases & GROUP_CASES:
+        return add100, []
     small = [f"bench-small-{k:02d}" for k in range(20)]
     for k, name in enumerate(small):
         membership.create_group(url, token, name,
@@ -145,7 +174,8 @@ def prepare_groups(bench: Bench, args) -> tuple[dict, list]:
     small_add = membership.create_group(url, token, "bench-add-small",
                                         [payloads.user_id(i) for i in range(100)])
     return {"small_names": small, "small_members": 100, "big_name": "bench-grow-c1",
-            "big_members": args.group_size, "small_add": small_add, "big_add": big}, growth
+            "big_members": args.group_size, "small_add": small_add, "big_add": big,
+            **add100}, growth
 
 
 def calibrate(bench: Bench, args) -> list:
@@ -227,7 +257,16 @@ def main_run(args, rollcall_url, baseline_url, token, out_dir) -> dict:
         run_cases(bench, args, groups)
     return {"kind": "main", "seed_seconds": seeded, "calibration": calibration,
             "cases": bench.cases, "growth": growth,
-            "targets": report.targets(bench.cases, growth, rollcall_url)}
+            "targets": report.targets(bench.cases, growth, rollcall_url),
+            "bare_targets": report.bare_targets(bench.cases, _sqlite_cases(args))}
+
+
+def _sqlite_cases(args) -> list | None:
+    """The cases of the SQLite run named by --against (PostgreSQL ≥ 0.7 × SQLite)."""
+    if not args.against:
+        return None
+    with open(args.against) as f:
+        return json.load(f)["cases"]
 
 
 def _interrupt(*_):
@@ -258,6 +297,11 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="seconds measured per case (default 5)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per case (default 1)")
     p.add_argument("--concurrency", default="1,8")
+    p.add_argument("--against", metavar="RESULTS_JSON",
+                   help="a SQLite run's results.json: report PostgreSQL's throughput as a "
+                   "share of it per case (issue 20: >= 0.7)")
+    p.add_argument("--cases", help="only these cases (comma-separated names), or 'writes': "
+                   "issue 20's write cases and their baselines, a lookup, no growth sequences")
     p.add_argument("--client", choices=["wrk", "python"],
                    default="wrk" if loadgen.have_wrk() else "python")
     p.add_argument("--quick", action="store_true", help="10,000 users, short cases")
@@ -275,6 +319,9 @@ def parse(argv) -> argparse.Namespace:
     args.duration = args.duration or (1.0 if quick else 5.0)
     args.warmup = args.warmup or 1.0
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    if args.cases:
+        names = set(args.cases.split(","))
+        args.cases = set().union(*(PRESETS.get(n, {n}) for n in names))
     # Slow cases (bulk, deep pages) run longer, up to max_duration, for min_requests.
     args.min_requests, args.max_duration = (10, 4.0) if quick else (40, 20.0)
     return args

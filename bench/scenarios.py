@@ -32,6 +32,8 @@ class Plan:
         self.rnd.shuffle(deactivate)
         self.to_deactivate = iter(deactivate)
         self.spare = iter(range(spares))
+        # The baseline deactivates the same users in its own table, in its own order.
+        self.base_to_deactivate = iter(deactivate[::-1])
         self.seq = 0
 
     def fresh(self, count: int = 1) -> int:
@@ -97,6 +99,25 @@ class Plan:
                     for i in spares]
         return make
 
+    def member_batches(self, groups: list[str], path: str):
+        """Add 100 seeded users per request (Entra's batch), each (group, batch) pair once.
+
+        `path` formats a group id into the request's path; the body is Rollcall's PatchOp
+        for a SCIM path and the baseline's id list otherwise.
+        """
+        batches = ((g, b) for b in range(max(1, self.users // 100)) for g in groups)
+
+        def make(n: int):
+            out = []
+            for group, batch in (x for _, x in zip(range(n), batches, strict=False)):
+                ids = [payloads.user_id(i) for i in range(batch * 100,
+                                                          min(self.users, batch * 100 + 100))]
+                body = (payloads.add_members(ids) if path.startswith(SCIM)
+                        else {"members": ids})
+                out.append(("PATCH", path.format(group), compact(body)))
+            return out
+        return make
+
     def bulks(self, n: int, size: int = 50) -> list:
         first = self.fresh(n * size)
         return [("POST", f"{SCIM}/Bulk", compact(payloads.bulk_users(first + k * size, size)))
@@ -116,6 +137,16 @@ class Plan:
         return [("PATCH", f"/users/{payloads.user_id(i)}",
                  compact({"title": f"Title {first + k}", "department": f"Dept {first + k}"}))
                 for k, i in enumerate(self.sample(n))]
+
+    def base_creates(self, n: int) -> list:
+        first = self.fresh(n)
+        return [("POST", "/users", compact(payloads.user(first + k, "base")))
+                for k in range(n)]
+
+    def base_deactivations(self, n: int) -> list:
+        body = compact({"active": False})
+        ids = [i for _, i in zip(range(n), self.base_to_deactivate, strict=False)]
+        return [("PATCH", f"/users/{payloads.user_id(i)}", body) for i in ids]
 
     def base_pages(self, start: int, window: int = 100):
         def make(_n=None):

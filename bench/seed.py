@@ -162,6 +162,10 @@ def seed_baseline(url: str, total: int, progress=print) -> int:
                          "created": EPOCH + timedelta(milliseconds=i)})
         with engine.begin() as conn:
             conn.execute(insert(BaselineUser.__table__), rows)
+    if engine.dialect.name == "postgresql":  # seq was given: move its sequence past it
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('bench_baseline', 'seq'),"
+                                 " (SELECT coalesce(max(seq), 1) FROM bench_baseline))")
     if total > start and progress:
         rate = (total - start) / (time.perf_counter() - began)
         progress(f"  seeded {total:,} baseline rows ({rate:,.0f}/s)")

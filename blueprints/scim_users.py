@@ -36,7 +36,8 @@ def create_user():
     mark("User", user.id)
     # A POST linked to an existing user updated it: 200, as in /Bulk (RFC 7644 §3.3
     # keeps 201 for a resource the request created).
-    return _user_response(user, 201 if created else 200, location=True)
+    # A user this request created is in no group yet: no need to ask the database.
+    return _user_response(user, 201 if created else 200, location=True, new=created)
 
 
 @bp.get("/Users/<user_id>")
@@ -81,11 +82,12 @@ def _search(args):
     return scim_response(list_body(resources, page, req))
 
 
-def _user_response(user, status=200, location=False):
+def _user_response(user, status=200, location=False, new=False):
     rtype = users.resource_type()
     attributes, excluded = projection()
     with_groups = _wants(rtype, "groups", attributes, excluded)
-    body = project(serialize.users([user], base_url(), with_groups)[0], rtype, attributes, excluded)
+    rows = serialize.users([user], base_url(), with_groups, groups={} if new else None)
+    body = project(rows[0], rtype, attributes, excluded)
     response = scim_response(body, status, users.etag(user))
     if location:  # not body["meta"]: `attributes` may have projected meta away
         response.headers["Location"] = f"{base_url()}/Users/{user.id}"

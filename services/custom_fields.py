@@ -29,6 +29,8 @@ TYPES = ("string", "boolean", "integer", "decimal", "dateTime", "reference")
 _TTL = 1.0
 # {directory id: (read at, its declared fields)}: each directory declares its own fields.
 _cache: dict[int, tuple[float, list]] = {}
+# {directory id: (key, its User resource type, the declared list the key names)}.
+_type_cache: dict[int, tuple] = {}
 
 
 def active() -> list[CustomField]:
@@ -56,6 +58,7 @@ def _declared() -> list[CustomField]:
 @caches.register
 def invalidate() -> None:
     _cache.clear()
+    _type_cache.clear()
 
 
 def urn() -> str:
@@ -63,11 +66,21 @@ def urn() -> str:
 
 
 def user_type() -> schema.ResourceType:
-    """The User resource type as it is now, custom extension included."""
-    fields, retired = active(), retired_names()
-    if not fields and not retired:
-        return schema.user_type()
-    return schema.user_type(schema.custom_schema(urn(), fields, retired))
+    """The User resource type as it is now, custom extension included.
+
+    Built again only when the declared fields were read afresh (_declared) or the URN
+    changed: every SCIM request about users asks for it, often twice.
+    """
+    declared, name, directory_id = _declared(), urn(), current_directory_id()
+    key = (id(declared), name)
+    cached = _type_cache.get(directory_id)
+    if cached is None or cached[0] != key:
+        fields, retired = active(), retired_names()
+        built = (schema.user_type() if not fields and not retired
+                 else schema.user_type(schema.custom_schema(name, fields, retired)))
+        # `declared` kept with it, so its id() stays unique while the key holds it.
+        _type_cache[directory_id] = cached = (key, built, declared)
+    return cached[1]
 
 
 def all_fields() -> list[CustomField]:

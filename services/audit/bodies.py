@@ -37,14 +37,37 @@ def capture(method: str, raw: str | bytes | None) -> str | None:
         return None
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
-        kept = json.dumps(redact(json.loads(text)), ensure_ascii=False, indent=1)
+        body = json.loads(text)
+        if _may_hold_secrets(text):
+            body = redact(body)
+        kept = json.dumps(body, ensure_ascii=False, indent=1)
     except (ValueError, RecursionError):
         # Not JSON, or nested too deep to parse: kept as text with tokens masked, and
         # password values masked by pattern.
         kept = PASSWORD_VALUE.sub(r"\1" + f'"{REDACTED}"', text)
     # Tokens are masked in the text as kept, keys included; NUL and lone surrogates (a JSON
     # "\\ud800") fit neither UTF-8 nor PostgreSQL text.
-    return cap(UNSTORABLE.sub("\ufffd", tokens.mask(kept)))
+    return cap(_storable(tokens.mask(kept)))
+
+
+def _may_hold_secrets(text: str) -> bool:
+    """Whether `redact` could change the body parsed from `text` (else its walk is skipped).
+
+    It replaces values under keys, or PATCH operations with paths, that name a secret: the
+    word is in the text, unless a JSON escape (a backslash-u sequence) spelled it.
+    """
+    return "\\u" in text or SECRET_KEY.search(text) is not None
+
+
+def _storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced; the regex runs only if one is there."""
+    if "\x00" not in text:
+        try:
+            text.encode("utf-8")  # fails exactly on lone surrogates
+            return text
+        except UnicodeEncodeError:
+            pass
+    return UNSTORABLE.sub("\ufffd", text)
 
 
 def redact(value, key: str = ""):

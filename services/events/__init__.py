@@ -38,18 +38,14 @@ RESOURCE_TYPES = ("User", "Group", "CustomField")
 EVENT_TYPES = ("create", "put", "patch", "delete", "activate", "deactivate")
 
 
+_INSERT = insert(Event.__table__)  # built once: every write sends it
+
+
 def emit(session, records: list[dict]) -> None:
     """Add an event for each change record (the columns `audit.entry` builds) that is one."""
     rows = [row for row in map(event_row, records) if row is not None]
     if rows:
-        session.execute(insert(Event.__table__), rows)
-
-
-def fields(row) -> dict:
-    """A change record row's columns, as `emit` reads them."""
-    return {name: getattr(row, name) for name in (
-        "at", "request_id", "actor_kind", "actor", "action", "resource_type", "resource_id",
-        "resource_name", "changes")}
+        session.execute(_INSERT, rows)
 
 
 def event_row(record: dict) -> dict | None:

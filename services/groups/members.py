@@ -6,6 +6,7 @@ them. Everything runs inside the caller's transaction and never commits.
 """
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
@@ -123,14 +124,20 @@ def add(session, group_id: str, named: Named) -> list[str]:
                for g in named.groups])
     if not rows:
         return []
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(GroupMember.__table__).on_conflict_do_nothing()
-            .returning(GroupMember.user_id, GroupMember.member_group_id))
+    stmt = _add_statement(db.engine.dialect.name)
     added: list[str] = []
     for start in range(0, len(rows), CHUNK):
         result = session.execute(stmt, rows[start:start + CHUNK])
         added += [u or g for u, g in result]
     return added
+
+
+@functools.cache
+def _add_statement(dialect_name: str):
+    """The membership INSERT, built once per database kind (a member add's hot path)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(GroupMember.__table__).on_conflict_do_nothing()
+            .returning(GroupMember.user_id, GroupMember.member_group_id))
 
 
 def remove(session, group_id: str, ids: list[str]) -> list[str]:

@@ -32,12 +32,15 @@ def meta(kind: str, row, location: str) -> dict:
     }
 
 
-def users(rows: list, base_url: str, with_groups: bool = True) -> list[dict]:
+def users(rows: list, base_url: str, with_groups: bool = True,
+          groups: dict | None = None) -> list[dict]:
     """Serialize a page of users; their groups come from one query for the whole page.
 
-    `rows` are User objects or services.resources.listing.Row.
+    `rows` are User objects or services.resources.listing.Row; `groups`, when the caller
+    knows them ({} for users it just created), saves that query.
     """
-    groups = memberships.groups_of([u.id for u in rows]) if with_groups else {}
+    if groups is None:
+        groups = memberships.groups_of([u.id for u in rows]) if with_groups else {}
     return [user(u, base_url, groups.get(u.id, []) if with_groups else None) for u in rows]
 
 

@@ -12,6 +12,7 @@ advisory lock per rule (per email address for the email rule) does.
 
 import hashlib
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -136,10 +137,14 @@ def find_existing(session, data: dict) -> User | None:
     return next(iter(named.values()))[0] if named else None
 
 
+# Built once: a POST's collision check is on every create's path.
+_BY_NAME_KEY = select(User).where(User.user_name_key == bindparam("key"))
+
+
 def _matches(session, data: dict):
     """(key description, users it names) for each matching key the POST carries."""
-    stmt = select(User).where(User.user_name_key == casefold.key(data["userName"]))
-    yield "userName", session.execute(stmt).scalars().all()
+    yield "userName", session.execute(_BY_NAME_KEY, {"key": casefold.key(data["userName"])}
+                                      ).scalars().all()
     if not settings.get("link_on_create"):
         return
     if data.get("externalId"):

@@ -127,7 +127,7 @@ def save(session, writes: list[Write]) -> bool:
     try:
         new = [_row(w.user) for w in writes if w.new]
         if new:
-            session.execute(insert(User.__table__), new)
+            session.execute(_INSERT_USERS, new)
         for write in writes:
             if not write.new and not _update(session, write):
                 return False
@@ -155,6 +155,8 @@ def _recheck(session, write: Write) -> bool:
 # Core, built once: the ORM's UPDATE path costs more than the write it sends.
 _COLUMNS = tuple(c.key for c in User.__table__.columns)
 _USERS = User.__table__
+_INSERT_USERS = insert(_USERS)
+_INSERT_VALUES = insert(UserValue.__table__)
 _UPDATE_AT_VERSION = _USERS.update().where(
     _USERS.c.id == bindparam("at_id"), _USERS.c.version == bindparam("at_version"))
 
@@ -185,7 +187,7 @@ def _write_values(session, writes: list[Write]) -> None:
                                                     UserValue.attr.in_(write.stale_keys)))
     rows = [row for write in writes for row in write.values]
     if rows:
-        session.execute(insert(UserValue.__table__), rows)
+        session.execute(_INSERT_VALUES, rows)
 
 
 def _integrity(error: IntegrityError, writes: list[Write]) -> Exception:

@@ -111,3 +111,26 @@ def test_audit_prune_blanks_old_bodies_too(scim, make_user, runner, monkeypatch)
     result = runner.invoke(args=["audit", "prune"])
     assert result.exit_code == 0, result.output
     assert "Blanked the bodies of 1 requests older than 30 days" in result.output
+
+
+def _slow_capture(raw: str) -> str:
+    """capture() without its shortcuts: the whole redaction walk and both regexes, always."""
+    kept = json.dumps(bodies.redact(json.loads(raw)), ensure_ascii=False, indent=1)
+    return bodies.cap(bodies.UNSTORABLE.sub("\ufffd", bodies.tokens.TOKEN_SHAPED.sub(
+        "rcscim_[redacted]", kept)))
+
+
+def test_the_shortcuts_keep_what_the_full_walk_keeps():
+    bodies_sent = [
+        '{"userName": "Øyvind.Ærø@example.com", "name": {"givenName": "İlkay"}}',
+        '{"userName": "ß", "\\u0070assword": "hunter2"}',  # the key spelled with an escape
+        '{"userName": "x", "paſsword": "hunter2"}',  # ſ folds to s, for the regex too
+        '{"Operations": [{"op": "replace", "path": "PASSWORD", "value": "x"}]}',
+        '{"userName": "x", "note": "RCSCIM_abcdef123"}',
+        '{"userName": "x\\u0000y", "displayName": "\\ud800"}',
+        '{"userName": "ＦＵＬＬ＿ｗｉｄｔｈ", "title": "plain_text"}',
+    ]
+    for raw in bodies_sent:
+        assert bodies.capture("POST", raw) == _slow_capture(raw), raw
+    assert "hunter2" not in bodies.capture("POST", bodies_sent[1])
+    assert "hunter2" not in bodies.capture("POST", bodies_sent[2])
