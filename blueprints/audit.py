@@ -27,6 +27,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from blueprints import directory_scope
 from blueprints import trail
 from blueprints.access import reader_required
 from security import row_id
@@ -50,6 +51,9 @@ def gate():
         return redirect(url_for("auth.password"))
     requestlog.writer_for(current_app).flush()
     return None
+
+
+directory_scope.install(bp)
 
 
 @bp.get("/")
