@@ -61,8 +61,9 @@ def tenant_url(slug: str) -> str:
 def template_context() -> dict:
     """For base.html: the current directory (switcher, staging banner) and the others."""
     if "directory" not in g or not current_user.is_authenticated:
-        return {"directory": None, "directory_choices": []}
+        return {"directory": None, "directory_choices": [], "directory_names": {}}
     return {"directory": g.directory, "directory_choices": g.directory_choices,
+            "directory_names": {d.id: d.name for d in g.directory_choices},
             "switch_action": _switch_action()}
 
 

@@ -22,9 +22,9 @@ HASHES = ("seq", "content_hash", "prev_hash", "chain_hash")
 COLUMNS = {
     "requests": ("id", "at", "request_id", "token_name", "token_prefix", "client_ip",
                  "user_agent", "method", "path", "status", "duration_ms", "resource_type",
-                 "resource_id", "error", "notes") + HASHES,
+                 "resource_id", "error", "notes", "directory_id") + HASHES,
     "changes": ("id", "at", "request_id", "actor_kind", "actor", "action", "resource_type",
-                "resource_id", "resource_name", "changes") + HASHES,
+                "resource_id", "resource_name", "changes", "directory_id") + HASHES,
 }
 FORMATS = ("csv", "jsonl")
 # A spreadsheet would run these as formulas; user agents and names come from outside.

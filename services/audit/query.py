@@ -37,6 +37,7 @@ from models import db
 from models import utcnow
 from scim.query import escape_like
 from services import caches
+from services.context import current_directory_id
 
 PER_PAGE = 50
 STATUS_CLASSES = (2, 3, 4, 5)
@@ -57,6 +58,7 @@ class RequestFilter:
     resource_type: str = ""
     token: str = ""
     q: str = ""  # a path fragment (has / ? = & or a space), or exactly a name or an id
+    all_directories: bool = False  # else the current directory's (services.context) only
 
     def args(self) -> dict:
         """The set filters as query-string arguments, for links and exports."""
@@ -71,6 +73,7 @@ class ChangeFilter:
     action: str = ""  # exact, or a prefix ending in "." (e.g. "user.")
     resource_type: str = ""
     q: str = ""  # exactly: a resource name (userName), a resource id or a request id
+    all_directories: bool = False
 
     def args(self) -> dict:
         return _args(self)
@@ -113,7 +116,7 @@ def request_conditions(f: RequestFilter) -> list:
         ids = [f.q, *_named(f.q)]
         conditions.append(or_(r.request_id == f.q, r.resource_id.in_(ids),
                               _part_of(r.looked_up, f.q)))
-    return conditions
+    return conditions + _directory(r, f.all_directories, alone=not conditions)
 
 
 _trigram_by_url: dict = {}
@@ -170,7 +173,20 @@ def change_conditions(f: ChangeFilter) -> list:
     if f.q:
         conditions.append(or_(c.resource_id == f.q, c.request_id == f.q,
                               _part_of(func.lower(c.resource_name), f.q, sql_lower=True)))
-    return conditions
+    return conditions + _directory(c, f.all_directories, alone=not conditions)
+
+
+def _directory(model, all_directories: bool, alone: bool) -> list:
+    """The current directory's records, unless all are asked for (one chain holds them all).
+
+    `alone` (no other filter): the (directory_id, id) index pages it. Beside another filter,
+    that filter's index must find the rows; `directory_id + 0` keeps the planner off the
+    directory's index, which on a one-directory install matches every row.
+    """
+    if all_directories:
+        return []
+    column = model.directory_id if alone else model.directory_id + 0
+    return [column == current_directory_id()]
 
 
 def _time(model, since, until) -> list:
