@@ -204,6 +204,7 @@ def _register(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(scim.bp)
+    app.register_blueprint(scim.bp, url_prefix=scim.DIRECTORY_PREFIX, name=scim.DIRECTORY_BLUEPRINT)
     csrf.exempt(scim.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

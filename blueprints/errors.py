@@ -16,6 +16,9 @@ from werkzeug.exceptions import InternalServerError
 
 from services import errors as service_errors
 from services import tx
+from services.context import current_directory_id
+from services.context import reset_directory_id
+from services.context import set_directory_id
 from services.context import set_request_id
 from services.context import start_notes
 
@@ -37,19 +40,24 @@ def register(app) -> None:
         g.started = time.perf_counter()
         set_request_id(g.request_id)
         start_notes()
+        # Whatever directory the request works in (its token's, the admin's choice), the
+        # code after it (a test, the CLI) is back in the one before.
+        g.directory_reset = set_directory_id(current_directory_id())
 
     @app.teardown_request
     def end_session(_error=None):
         # End the request's transaction even when an outer app context lives on (tests,
         # CLI), so a later read does not see a stale snapshot.
         tx.end()
+        if "directory_reset" in g:
+            reset_directory_id(g.pop("directory_reset"))
         # Such an outer context also keeps `g`: forget this request's id, error and resource.
         for key in PER_REQUEST:
             g.pop(key, None)
 
     @app.after_request
     def log_unrouted(response):
-        if _is_scim() and request.blueprint != "scim":
+        if _is_scim() and request.blueprint not in ("scim", "scim_directory"):
             from blueprints import scim
 
             response.headers["X-Request-Id"] = g.get("request_id", "")

@@ -2,6 +2,11 @@
 
 The routes live in scim_users, scim_groups, scim_bulk and scim_discovery; this module
 holds what every SCIM request shares.
+
+The blueprint is registered twice (app.py): at /scim/v2 for the default directory, and at
+/scim/v2/<directory> as "scim_directory" for the others, so every route serves every
+directory. A token serves its own directory only: on another's URL, or on an unknown
+slug, it gets the same 401 (models/directory.py, services/directories.py).
 """
 
 import hashlib
@@ -37,13 +42,16 @@ from scim.errors import SCIMError
 from scim.errors import TooManyRequests
 from scim.errors import Unauthorized
 from scim.project import split
+from services import directories
 from services import errors
 from services import tokens
 from services.actor import Actor
 from services.audit import bodies
 from services.audit import requestlog
 from services.clock import utcnow
+from services.context import current_directory_id
 from services.context import current_notes
+from services.context import set_directory_id
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
@@ -55,6 +63,29 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 _ESCAPED_BAD_TEXT = re.compile(rb"\\u(0000|d[89a-f])", re.IGNORECASE)
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
+# The same routes for the other directories, at /scim/v2/<slug> (app.py registers both).
+DIRECTORY_BLUEPRINT = "scim_directory"
+DIRECTORY_PREFIX = "/scim/v2/<directory>"
+
+
+@bp.url_value_preprocessor
+def _drop_directory(_endpoint, values) -> None:
+    """The views take no directory: `requested_directory` reads it, the token decides it."""
+    if values:
+        values.pop("directory", None)
+
+
+def requested_slug() -> str | None:
+    """The slug of a /scim/v2/<slug>/... URL; None for the default directory's /scim/v2/...."""
+    if request.blueprint != DIRECTORY_BLUEPRINT:
+        return None
+    return request.path.split("/")[3]
+
+
+def requested_directory() -> int | None:
+    """The id of the directory the URL names; None for an unknown slug."""
+    slug = requested_slug()
+    return directories.DEFAULT_ID if slug is None else directories.id_for_slug(slug)
 
 
 def _rate_key() -> str:
@@ -82,9 +113,14 @@ def _authentication():
     env = request.environ
     if "rollcall.auth" not in env:
         try:
-            env["rollcall.auth"] = tokens.authenticate(
-                request.headers.get("Authorization"),
-                current_app.config["SCIM_TOKEN_CACHE_SECONDS"])
+            info = tokens.authenticate(request.headers.get("Authorization"),
+                                       current_app.config["SCIM_TOKEN_CACHE_SECONDS"])
+            # One answer for another directory's URL and an unknown slug: a token learns
+            # nothing about the directories it does not serve.
+            if info.directory_id != requested_directory():
+                raise tokens.Refused("the bearer token is not valid for this Tenant URL",
+                                     "directory", info)
+            env["rollcall.auth"] = info
         except Unauthorized as error:
             env["rollcall.auth"] = error
     return env["rollcall.auth"]
@@ -160,19 +196,20 @@ def _buffer_chunked(limit: int) -> None:
 
 
 # Routes anyone may read: they hold no secret (the OpenAPI document).
-PUBLIC_ENDPOINTS = {"scim.openapi_document"}
+PUBLIC_ENDPOINTS = {"openapi_document"}
 
 
 @bp.before_request
 def authenticate():
     # The app-level hook (blueprints/errors.py) has set g.request_id and g.started.
     g.token = None
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if (request.endpoint or "").rpartition(".")[2] in PUBLIC_ENDPOINTS:
         return
     info = _authentication()
     if isinstance(info, Unauthorized):
         raise info
     g.token = info
+    set_directory_id(info.directory_id)  # undone at the request's end (blueprints/errors.py)
     g.actor = Actor("token", str(info.id), info.name)
 
 
@@ -326,9 +363,11 @@ def base_url() -> str:
     lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
     """
     public = current_app.config.get("PUBLIC_URL")
+    slug = requested_slug()
+    prefix = bp.url_prefix if slug is None else f"{bp.url_prefix}/{slug}"
     if public:
-        return f"{public.rstrip('/')}{bp.url_prefix}"
-    return f"{request.scheme}://{request.host}{request.root_path.rstrip('/')}{bp.url_prefix}"
+        return f"{public.rstrip('/')}{prefix}"
+    return f"{request.scheme}://{request.host}{request.root_path.rstrip('/')}{prefix}"
 
 
 def scim_response(body: dict, status: int = 200, etag: str | None = None):
@@ -392,6 +431,7 @@ def log_request(response) -> None:
     started = g.get("started") or time.perf_counter()
     row = {
         "at": utcnow(),
+        "directory_id": current_directory_id() if token else _logged_directory(),
         "request_id": g.get("request_id") or str(uuid.uuid4()),
         "token_id": token.id if token else None,
         "token_name": named.name if named else None,
@@ -410,6 +450,14 @@ def log_request(response) -> None:
         "bodies": _bodies(response) if request.method in bodies.WRITES else None,
     }
     requestlog.writer_for(current_app).record(row, row["token_id"])
+
+
+def _logged_directory() -> int:
+    """A request without a valid token is logged in the directory its URL names, if any."""
+    try:
+        return requested_directory() or directories.DEFAULT_ID
+    except Exception:  # the database is down: the row still goes to the spool
+        return directories.DEFAULT_ID
 
 
 def _bodies(response) -> tuple[str | None, str | None]:

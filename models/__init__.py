@@ -23,6 +23,7 @@ from .setting import Setting
 from .token import ApiToken
 from .user import User
 from .user import UserValue
+from . import scoping  # noqa: F401,I001 - the listener that scopes ORM statements
 
 __all__ = [
     "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Directory", "Event",

@@ -21,16 +21,18 @@ from services import config
 from services import shelf
 from services import tx
 from services.audit import Target
+from services.context import current_directory_id
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 TYPES = ("string", "boolean", "integer", "decimal", "dateTime", "reference")
 
 _TTL = 1.0
-_cache: dict = {"at": 0.0, "fields": None}
+# {directory id: (read at, its declared fields)}: each directory declares its own fields.
+_cache: dict[int, tuple[float, list]] = {}
 
 
 def active() -> list[CustomField]:
-    """The declared, unretired fields (cached for a second per process)."""
+    """The declared, unretired fields of the current directory (cached for a second per process)."""
     return [f for f in _declared() if f.retired_at is None]
 
 
@@ -39,21 +41,21 @@ def retired_names() -> tuple[str, ...]:
 
 
 def _declared() -> list[CustomField]:
-    now = time.monotonic()
-    if _cache["fields"] is None or now - _cache["at"] > _TTL:
+    directory_id, now = current_directory_id(), time.monotonic()
+    cached = _cache.get(directory_id)
+    if cached is None or now - cached[0] > _TTL:
         from models import db
 
         fields = list(db.session.execute(select(CustomField).order_by(CustomField.name)).scalars())
         for field in fields:
             db.session.expunge(field)
-        _cache["fields"] = fields
-        _cache["at"] = now
-    return _cache["fields"]
+        _cache[directory_id] = cached = (now, fields)
+    return cached[1]
 
 
 @caches.register
 def invalidate() -> None:
-    _cache["fields"] = None
+    _cache.clear()
 
 
 def urn() -> str:

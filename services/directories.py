@@ -6,6 +6,7 @@ plain `/scim/v2` and can be neither deleted nor renamed to another slug.
 """
 
 import re
+import time
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
@@ -37,7 +38,10 @@ MAX_NAME = 200
 RESERVED = {"users", "groups", "bulk", "me", "schemas", "resourcetypes",
             "serviceproviderconfig", "openapi.json", ".search"}
 
-_by_slug: dict[str, tuple[int, str, bool]] = {}
+# {slug: (read at, id)}: a few seconds, so a directory deleted and created again under
+# its slug reaches every worker process soon.
+_by_slug: dict[str, tuple[float, int]] = {}
+_TTL = 5.0
 
 
 def all() -> list[Directory]:  # noqa: A001 - the contract's name: directories.all()
@@ -63,13 +67,16 @@ def by_slug(slug: str) -> Directory:
 
 def id_for_slug(slug: str) -> int | None:
     """The id of directory `slug`, or None; remembered per process (it runs per SCIM request)."""
-    key = (slug or "").lower()
-    if key not in _by_slug:
+    key, now = slug or "", time.monotonic()
+    cached = _by_slug.get(key)
+    if cached is None or now - cached[0] > _TTL:
         found = db.session.execute(select(Directory.id).where(Directory.slug == key)).scalar()
         if found is None:
             return None
-        _by_slug[key] = found
-    return _by_slug[key]
+        if len(_by_slug) > 1000:
+            _by_slug.clear()
+        _by_slug[key] = cached = (now, found)
+    return cached[1]
 
 
 @caches.register
@@ -90,6 +97,7 @@ def create(slug: str, name: str | None, staging: bool, actor) -> Directory:
         with in_directory(directory.id):
             audit.record(session, actor, "directory.create", _target(directory),
                          {"name": [None, name], "staging": [None, bool(staging)]})
+        tx.keep_loaded(session, directory)
     return directory
 
 
@@ -103,6 +111,7 @@ def rename(slug: str, name: str, actor) -> Directory:
                 audit.record(session, actor, "directory.rename", _target(directory),
                              {"name": [directory.name, name]})
             directory.name = name
+        tx.keep_loaded(session, directory)
     return directory
 
 

@@ -1,4 +1,5 @@
-"""Admin-editable settings, cached per process for a second so requests don't query them."""
+"""Admin-editable settings, cached per process and directory for a second so requests don't
+query them."""
 
 import time
 
@@ -6,8 +7,10 @@ from sqlalchemy import select
 
 from models import Setting
 from models import db
+from models.directory import DEFAULT_ID
 from services import caches
 from services import config
+from services.context import current_directory_id
 
 DEFAULTS = {
     # What happens to a value for an attribute that is not in the schema: "ignore" or "reject".
@@ -24,18 +27,31 @@ DEFAULTS = {
     "body_retention_days": 30,
 }
 
+# Provisioning rules hold per directory; the rest (retention) for the whole Rollcall. The
+# default directory keeps the plain key, as before directories; another stores
+# "<key>@<directory id>" and starts from DEFAULTS.
+PER_DIRECTORY = ("unknown_attributes", "matching_attribute", "require_email", "seat_limit",
+                 "link_on_create", "delete_mode")
+
 _TTL = 1.0
-_cache: dict = {"at": 0.0, "values": None}
+_cache: dict[int, tuple[float, dict]] = {}
 
 
 def all_settings() -> dict:
-    """Every setting with its default filled in."""
-    now = time.monotonic()
-    if _cache["values"] is None or now - _cache["at"] > _TTL:
+    """Every setting of the current directory with its default filled in."""
+    directory_id, now = current_directory_id(), time.monotonic()
+    cached = _cache.get(directory_id)
+    if cached is None or now - cached[0] > _TTL:
         stored = {s.key: s.value for s in db.session.execute(select(Setting)).scalars()}
-        _cache["values"] = {**DEFAULTS, **{k: v for k, v in stored.items() if k in DEFAULTS}}
-        _cache["at"] = now
-    return _cache["values"]
+        values = {k: stored.get(_stored_key(k, directory_id), v) for k, v in DEFAULTS.items()}
+        _cache[directory_id] = cached = (now, values)
+    return cached[1]
+
+
+def _stored_key(key: str, directory_id: int) -> str:
+    if key in PER_DIRECTORY and directory_id != DEFAULT_ID:
+        return f"{key}@{directory_id}"
+    return key
 
 
 def get(key: str):
@@ -49,7 +65,7 @@ def max_value_length() -> int:
 
 @caches.register
 def invalidate() -> None:
-    _cache["values"] = None
+    _cache.clear()
 
 
 def put(session, values: dict) -> dict:
@@ -61,6 +77,6 @@ def put(session, values: dict) -> dict:
             raise KeyError(key)
         if current.get(key) != value:
             changes[key] = (current.get(key), value)
-            session.merge(Setting(key=key, value=value))
+            session.merge(Setting(key=_stored_key(key, current_directory_id()), value=value))
     invalidate()
     return changes

@@ -3,6 +3,10 @@
 The secrets carry 256 random bits, so a fast hash is as safe as a slow one here and
 keeps authentication off the request's critical path; the recognisable `rcscim_`
 prefix lets secret scanners find leaked tokens.
+
+A token serves one directory (`directory_id`, the directory current when it was issued);
+names are unique across directories, so a name alone says which token the request log
+and the CLI mean. Listing, revoking and reading go by the current directory.
 """
 
 import hashlib
@@ -22,6 +26,8 @@ from sqlalchemy import update
 from models import ApiToken
 from models import db
 from models import utcnow
+from models.directory import DEFAULT_ID
+from models.scoping import ALL_DIRECTORIES
 from scim.errors import Unauthorized
 from services import audit
 from services import caches
@@ -43,6 +49,7 @@ class TokenInfo:
     id: int
     name: str
     prefix: str
+    directory_id: int = DEFAULT_ID
 
 
 # The name is the token's change records' resource id, a 64-character column.
@@ -80,7 +87,8 @@ def issue(name: str, days: int, actor) -> tuple[ApiToken, str]:
         raise errors.Invalid(f"expiry must be between 1 and {MAX_DAYS} days", "days")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with tx.write() as session:
-        if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
+        taken = select(ApiToken.id).where(ApiToken.name == name)
+        if session.execute(taken.execution_options(**ALL_DIRECTORIES)).first():
             raise errors.Conflict(f"a token named {name!r} exists already", "name")
         now = utcnow()
         token = ApiToken(name=name, prefix=secret[: len(SECRET_PREFIX) + 6],
@@ -123,9 +131,10 @@ def all_tokens() -> list[ApiToken]:
 
 
 # The lookup of a presented token, built once (it runs on every SCIM request).
+# Every directory's tokens: the caller then holds the token to its own directory.
 _BY_HASH = select(ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.token_hash,
-                  ApiToken.expires_at, ApiToken.revoked_at).where(
-    ApiToken.token_hash == bindparam("digest"))
+                  ApiToken.expires_at, ApiToken.revoked_at, ApiToken.directory_id).where(
+    ApiToken.token_hash == bindparam("digest")).execution_options(**ALL_DIRECTORIES)
 
 # Valid tokens are remembered per process for `cache_seconds` (SCIM_TOKEN_CACHE_SECONDS):
 # the lookup was 8-20% of a request's CPU. Expiry is still checked on every use and
@@ -165,8 +174,8 @@ def _look_up(digest: str) -> tuple[TokenInfo, datetime]:
         raise Refused("the bearer token is not valid", "unknown")
     if row.revoked_at is not None:
         raise Refused("the bearer token has been revoked", "revoked",
-                      TokenInfo(row.id, row.name, row.prefix))
-    return TokenInfo(row.id, row.name, row.prefix), row.expires_at
+                      TokenInfo(row.id, row.name, row.prefix, row.directory_id))
+    return TokenInfo(row.id, row.name, row.prefix, row.directory_id), row.expires_at
 
 
 @caches.register
@@ -192,7 +201,8 @@ def due_for_touch(token_id: int) -> bool:
 def touch(session, token_ids_at: dict[int, datetime]) -> None:
     """Write last-used times (called by the background log writer, in its transaction)."""
     for token_id, at in token_ids_at.items():
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+        stmt = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at)
+        session.execute(stmt.execution_options(**ALL_DIRECTORIES))  # the writer has no directory
 
 
 @caches.register

@@ -9,7 +9,8 @@ write lock), and never inside a SCIM request's transaction. A record that commit
 (its id below already-sealed ones) simply gets the next seq.
 
 The request log and the change records are two chains ("requests", "changes"): they are
-written by different paths and neither should wait for the other.
+written by different paths and neither should wait for the other. Each chain spans every
+directory: a record names its directory, inside its content hash (models/directory.py).
 """
 
 import hashlib
@@ -35,6 +36,7 @@ from models import RequestLog
 from models import utcnow
 from models.audit import AuditChain
 from models.audit import AuditSeal
+from models.directory import DEFAULT_ID
 from models.engine import writing
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,11 @@ def content_hash(chain: str, record) -> str:
     for name in BY_NAME[chain].fields:
         value = record.get(name)
         body[name] = value if value is None or isinstance(value, str | int) else _plain(value)
+    # A record of another directory than the default hashes its directory too; the default
+    # directory's leaves it out, so records written before directories still verify.
+    directory_id = record.get("directory_id")
+    if directory_id not in (None, DEFAULT_ID):
+        body["directory_id"] = directory_id
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"rollcall-audit-v1:{chain}:{canonical}".encode()).hexdigest()
 

@@ -31,6 +31,7 @@ from services import errors
 from services import settings
 from services import tx
 from services.audit import Target
+from services.context import current_directory_id
 from services.context import note
 from services.groups import members as group_members
 from services.groups import reads as memberships
@@ -54,7 +55,7 @@ def members(rows: list[Group], base_url: str) -> dict[str, list[dict]]:
 
 # Entra's group lookup, `displayName eq "…"`: at most one row on the unique key index.
 _BY_NAME = select(Group.id, Group.data, Group.version, Group.created, Group.last_modified).where(
-    Group.display_name_key == bindparam("name"))
+    Group.directory_id == bindparam("directory"), Group.display_name_key == bindparam("name"))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -67,7 +68,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "displayname")
         if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-            found = db.session.connection().execute(_BY_NAME, {"name": casefold.key(name)})
+            found = db.session.connection().execute(
+                _BY_NAME, {"directory": current_directory_id(), "name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, memberships.group_resolver))

@@ -46,6 +46,7 @@ from scim import filter as scim_filter
 from scim import query
 from scim.errors import InvalidPath
 from scim.errors import InvalidValue
+from services.context import current_directory_id
 
 # Hints pay off once a page would skip this many rows; below it OFFSET costs as much.
 MIN_SKIP = 1000
@@ -104,6 +105,9 @@ def page(model, conditions: list, order: list, params) -> tuple[int, list]:
     `order` must be the one `order()` built for these params. With a cursor the result
     is a Page carrying nextCursor and previousCursor.
     """
+    # Core statements (the ORM's scoping does not see them): the directory is a condition,
+    # so the remembered statements, hints and totals are per directory too.
+    conditions = [model.directory_id == current_directory_id(), *conditions]
     if params.cursor is not None:
         # Imported here: cursor_pages builds on this module's Row, Page and memory.
         from services.resources import cursor_pages

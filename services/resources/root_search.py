@@ -42,6 +42,7 @@ from scim.errors import InvalidValue
 from services import custom_fields
 from services.groups import reads as memberships
 from services.resources import cursor_pages
+from services.context import current_directory_id
 from services.resources import listing
 from services.resources.cursor_pages import Key
 from services.resources.listing import Search  # noqa: F401  (the blueprint's parameters)
@@ -104,7 +105,8 @@ class _Kind:
 
     def __init__(self, name, model, resolve, conditions):
         self.name, self.model, self.resolve = name, model, resolve
-        self.conditions = list(conditions)
+        # Core statements: the directory is a condition (the ORM's scoping does not see them).
+        self.conditions = [model.directory_id == current_directory_id(), *conditions]
 
 
 def _kinds() -> list[_Kind]:

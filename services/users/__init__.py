@@ -16,6 +16,7 @@ from services import custom_fields
 from services import errors
 from services import settings
 from services import tx
+from services.context import current_directory_id
 from services.context import note
 from services.resources import listing
 from services.resources.listing import Search
@@ -46,7 +47,8 @@ def get(user_id: str) -> User:
 # so SQLAlchemy reuses its compiled form instead of rebuilding the filter's expression
 # and its cache key on every request.
 _BY_USER_NAME = select(User.id, User.data, User.version, User.created, User.last_modified).where(
-    User.user_name_key == bindparam("name"), User.hidden.is_(False))
+    User.directory_id == bindparam("directory"), User.user_name_key == bindparam("name"),
+    User.hidden.is_(False))
 
 
 def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
@@ -60,7 +62,8 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
         tree = scim_filter.parse(params.filter, max_length=max_filter_length)
         name = scim_filter.equality_value(tree, "username")
         if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-            found = db.session.connection().execute(_BY_USER_NAME, {"name": casefold.key(name)})
+            found = db.session.connection().execute(
+                _BY_USER_NAME, {"directory": current_directory_id(), "name": casefold.key(name)})
             rows = [listing.Row(*row) for row in found]
             return len(rows), rows
         conditions.append(query.to_sql(tree, store.resolver(rtype)))
