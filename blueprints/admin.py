@@ -92,7 +92,7 @@ def actor():
 @reader_required
 def dashboard():
     return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
-                           tenant_url=_tenant_url(), request_log=requestlog.health(),
+                           tenant_url=directory_scope.current_tenant_url(), request_log=requestlog.health(),
                            public_url=current_app.config.get("PUBLIC_URL"),
                            directories=overview.rows(utcnow(), ops_config.from_mapping(
                                current_app.config)))
@@ -104,7 +104,7 @@ def setup():
     recommended, other = guide.mappings()
     current = rules.current()
     matching = current["matching_attribute"]
-    return render_template("admin/setup.html", tenant_url=_tenant_url(), recommended=recommended,
+    return render_template("admin/setup.html", tenant_url=directory_scope.current_tenant_url(), recommended=recommended,
                            other=other, matching=guide.matching_target(matching),
                            matching_rule=matching, custom_urn=custom_fields.urn(),
                            needs_email=current["require_email"] or matching == "email",
@@ -113,10 +113,6 @@ def setup():
 
 directory_scope.install(bp)
 bp.app_context_processor(directory_scope.template_context)
-
-
-def _tenant_url() -> str:
-    return directory_scope.tenant_url(directory_scope.current().slug)
 
 
 # Route modules attach to `bp`; imported last because they import it.

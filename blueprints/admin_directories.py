@@ -84,7 +84,7 @@ def delete_directory(slug):
         try:
             directories.delete(found.slug, form.force.data, actor())
         except ServiceError as error:
-            show_error(form, error, "force")
+            show_error(form, error)
         else:
             flash(f"Directory {found.name} is deleted.", "success")
             return redirect(url_for("admin.directories", directory=directories.DEFAULT_SLUG))

@@ -58,6 +58,10 @@ def tenant_url(slug: str) -> str:
     return root if slug == directories.DEFAULT_SLUG else f"{root}/{slug}"
 
 
+def current_tenant_url() -> str:
+    return tenant_url(current().slug)
+
+
 def template_context() -> dict:
     """For base.html: the current directory (switcher, staging banner) and the others."""
     if "directory" not in g or not current_user.is_authenticated:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from models import ChangeRecord
 from models import RequestLog
 from models import db
+from models.scoping import ALL_DIRECTORIES
 from services.audit import query as audit_query
 
 BATCH = 1000
@@ -62,6 +63,8 @@ def batches(kind: str, f) -> Iterator[list]:
         stmt = select(*columns).where(*conditions)
         if last is not None:
             stmt = stmt.where(model.id > last)
+        # The filter's conditions name the directory, or all of them (query._directory).
+        stmt = stmt.execution_options(**ALL_DIRECTORIES)
         rows = db.session.execute(stmt.order_by(model.id).limit(BATCH)).all()
         if rows:
             yield rows

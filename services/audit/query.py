@@ -35,6 +35,7 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from models.scoping import ALL_DIRECTORIES
 from scim.query import escape_like
 from services import caches
 from services.context import current_directory_id
@@ -243,9 +244,10 @@ def names(ids) -> dict[str, tuple[str, str]]:
                ChangeRecord.resource_type.in_(("User", "Group"))),
     )
     out: dict = {}
-    # Live rows first, then change records newest first: the first name seen wins.
-    for rid, rtype, name, _rank, _newest in sorted(db.session.execute(stmt),
-                                                 key=lambda r: (r[3], -r[4])):
+    # Live rows first, then change records newest first: the first name seen wins. Ids are
+    # unique across directories, and a page may list all of them.
+    rows = db.session.execute(stmt.execution_options(**ALL_DIRECTORIES))
+    for rid, rtype, name, _rank, _newest in sorted(rows, key=lambda r: (r[3], -r[4])):
         out.setdefault(rid, (rtype, name))
     return out
 
@@ -271,7 +273,8 @@ def changes(f: ChangeFilter, before=None, after=None, limit: int | None = None) 
 
 
 def _page(model, conditions: list, before, after, limit: int) -> Page:
-    stmt = select(model).where(*conditions)
+    # The filter's conditions name the directory (or all of them): see _directory.
+    stmt = select(model).where(*conditions).execution_options(**ALL_DIRECTORIES)
     if after is not None:
         rows = list(db.session.execute(stmt.where(model.id > after)
                                        .order_by(model.id.asc()).limit(limit + 1)).scalars())
@@ -289,23 +292,25 @@ def _page(model, conditions: list, before, after, limit: int) -> Page:
 
 def request_detail(request_log_id: int) -> tuple[RequestLog | None, list[ChangeRecord]]:
     """A logged request and the changes it made."""
-    row = db.session.get(RequestLog, request_log_id)
+    # Records of every directory: the viewer lists them all on request, and ids are global.
+    row = db.session.get(RequestLog, request_log_id, execution_options=ALL_DIRECTORIES)
     return row, (_changes_of(row.request_id) if row else [])
 
 
 def change_detail(change_id: int) -> tuple[ChangeRecord | None, RequestLog | None]:
     """A change record and the SCIM request that made it (none for admin and CLI changes)."""
-    change = db.session.get(ChangeRecord, change_id)
+    change = db.session.get(ChangeRecord, change_id, execution_options=ALL_DIRECTORIES)
     if change is None or not change.request_id:
         return change, None
-    stmt = select(RequestLog).where(RequestLog.request_id == change.request_id).limit(1)
+    stmt = (select(RequestLog).where(RequestLog.request_id == change.request_id).limit(1)
+            .execution_options(**ALL_DIRECTORIES))
     return change, db.session.execute(stmt).scalar_one_or_none()
 
 
 def _changes_of(request_id: str) -> list[ChangeRecord]:
     stmt = select(ChangeRecord).where(ChangeRecord.request_id == request_id).order_by(
         ChangeRecord.id)
-    return list(db.session.execute(stmt).scalars())
+    return list(db.session.execute(stmt.execution_options(**ALL_DIRECTORIES)).scalars())
 
 
 @dataclass(frozen=True)
