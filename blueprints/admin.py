@@ -91,11 +91,12 @@ def actor():
 @bp.get("/")
 @reader_required
 def dashboard():
+    everywhere = overview.rows(utcnow(), ops_config.from_mapping(current_app.config))
     return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
-                           tenant_url=directory_scope.current_tenant_url(), request_log=requestlog.health(),
+                           tenant_url=directory_scope.current_tenant_url(),
+                           request_log=requestlog.health(),
                            public_url=current_app.config.get("PUBLIC_URL"),
-                           directories=overview.rows(utcnow(), ops_config.from_mapping(
-                               current_app.config)))
+                           directories=everywhere)
 
 
 @bp.get("/setup")
@@ -104,7 +105,8 @@ def setup():
     recommended, other = guide.mappings()
     current = rules.current()
     matching = current["matching_attribute"]
-    return render_template("admin/setup.html", tenant_url=directory_scope.current_tenant_url(), recommended=recommended,
+    return render_template("admin/setup.html", tenant_url=directory_scope.current_tenant_url(),
+                           recommended=recommended,
                            other=other, matching=guide.matching_target(matching),
                            matching_rule=matching, custom_urn=custom_fields.urn(),
                            needs_email=current["require_email"] or matching == "email",

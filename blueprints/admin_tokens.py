@@ -88,7 +88,8 @@ def _issue(form: TokenForm, rotated_from):
         show_error(form, error, "name")
         return None
     html = render_template("admin/token_created.html", token=token, secret=secret,
-                           rotated_from=rotated_from, tenant_url=directory_scope.current_tenant_url())
+                           rotated_from=rotated_from,
+                           tenant_url=directory_scope.current_tenant_url())
     response = make_response(html, 201)
     # The secret exists only in this response: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from services import directories
-from services.context import in_directory
-from services.actor import CLI
 from services import tokens
+from services.actor import CLI
+from services.context import in_directory
 from tests.admin.helpers import page
 from tests.conftest import user_body
 from tests.directories.conftest import DirectoryClient
