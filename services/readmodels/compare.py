@@ -8,8 +8,8 @@ key. Hidden users (soft-deleted by the client) take no part.
 The "only in" lists are anti-joins, counted and paged in SQL. Differences need both
 documents: matched pairs stream in key order, `BATCH` pairs at a time, and only the rows
 of the asked page are kept, so memory follows the page while the work follows the
-directory (one pass per page view). A manager is compared by its userName, as its id
-differs between directories; groups compare their attributes and member counts.
+directory (one pass per page view). A manager is compared by its userName key, as its
+id differs between directories; groups compare their attributes and member counts.
 """
 
 import json
@@ -31,7 +31,6 @@ from services import audit
 from services.readmodels import scope
 from services.readmodels.directory import PER_PAGE
 from services.readmodels.directory import Page
-from services.readmodels.directory import paginate
 
 BATCH = 500
 # Read-only and server-made attributes, and memberships (compared per group instead).
@@ -91,7 +90,10 @@ def only_in(kind: str, present: int, absent: int, page: int = 1,
     (id, displayName, externalId, lastModified).
     """
     stmt = _only_stmt(kind, present, absent)
-    return paginate(scope.across(stmt), page, per_page, scalars=False)
+    total = _only_count(kind, present, absent)
+    page = _clamp(page, total, per_page)
+    rows = db.session.execute(scope.across(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(list(rows), total, page, per_page)
 
 
 def export(a: int, b: int) -> Iterator[list]:
@@ -188,7 +190,7 @@ def comparable(data: dict, manager_names: dict, members: int | None = None) -> d
 
     `emails: [{type: work, value: x}]` becomes `emails[type eq "work"]: {value: x}`, so a
     difference names the entry (and entry order does not count); a manager becomes its
-    userName; a group gains its member count.
+    userName key; a group gains its member count.
     """
     out = {}
     for key, value in (data or {}).items():
@@ -224,7 +226,8 @@ def _manager_names(batch) -> dict:
     ids = {m for row in batch for m in (_manager_of(row[2]), _manager_of(row[4])) if m}
     if not ids:
         return {}
-    stmt = select(User.id, User.user_name).where(User.id.in_(ids))
+    # The matching key: a manager who is the same person in both matches whatever the case.
+    stmt = select(User.id, User.user_name_key).where(User.id.in_(ids))
     return dict(db.session.execute(scope.across(stmt)).all())
 
 
