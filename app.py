@@ -17,6 +17,7 @@ from models import db
 from models.engine import configure_engine
 from services import column_lengths
 from services import config as service_config
+from services import outbound
 from services.audit import requestlog
 from services.ops import scheduler as ops_scheduler
 
@@ -67,6 +68,8 @@ DEFAULTS = {
     "EVENTS_RETRY_BASE": 1,
     "EVENTS_RETRY_MAX": 3600,
     "EVENTS_MAX_AGE": 3 * 86400,
+    # Networks (CIDRs) beside the public internet where receivers may live (services/outbound.py).
+    "OUTBOUND_ALLOW_NETWORKS": "",
     "EVENTS_POLL_WAIT": 10,
     # Alert checks once a minute in a thread of each process, one at a time (a DB lease).
     "OPS_SCHEDULER": True,
@@ -95,6 +98,7 @@ ENV_KEYS = {
     "EVENTS_RETRY_BASE": float,
     "EVENTS_RETRY_MAX": float,
     "EVENTS_MAX_AGE": float,
+    "OUTBOUND_ALLOW_NETWORKS": str,
     "LOGIN_FREE_FAILURES_ADDRESS": int,
     "LOGIN_FREE_FAILURES_ACCOUNT": int,
     "LOGIN_FIRST_DELAY": float,
@@ -104,6 +108,12 @@ ENV_KEYS = {
     "OPS_SCHEDULER": lambda v: v.lower() in ("1", "true", "yes"),
     "OPS_CYCLE_GAP_MINUTES": float,
     "OPS_CYCLE_OVERDUE_MINUTES": float,
+    "OPS_DEGRADED_RATIO": float,
+    "OPS_ALERT_FAILURE_RATIO": float,
+    "OPS_ALERT_UNAUTHORIZED": int,
+    "OPS_IN_USE_DAYS": int,
+    "OPS_HISTORY_HOURS": int,
+    "OPS_EVENTS_LAG_MINUTES": float,
     "OPS_BASE_URL": str,
 }
 
@@ -122,6 +132,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     _check_public_url(app.config.get("PUBLIC_URL"))
+    outbound.networks(app.config["OUTBOUND_ALLOW_NETWORKS"])  # a typo fails at start, not later
     if not app.config["RATELIMIT_STORAGE_URI"]:
         path = os.path.join(app.instance_path, "ratelimits.sqlite")
         app.config["RATELIMIT_STORAGE_URI"] = f"rollcall+sqlite://{path}"

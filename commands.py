@@ -1,5 +1,8 @@
 """Command-line interface: tokens, custom-fields, admins, audit, alerts, mappings, rules, db.
 
+`--directory SLUG` (commands_directories.py) chooses the directory of the tokens, custom-fields
+and rules commands and of `audit export`; the audit chain itself (seal, verify, prune) spans them all.
+
 Operators script these, so their forms and outputs are kept stable.
 """
 
@@ -11,6 +14,7 @@ from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
 
+from commands_directories import directory_option
 from mappings import mapfile
 from mappings.evaluator import evaluate
 from mappings.evaluator import render
@@ -59,6 +63,7 @@ def _fail(error: ServiceError | SCIMError) -> None:
 
 
 @tokens_cli.command("create")
+@directory_option
 @click.option("--name", required=True, help="A name to recognise the token by, e.g. 'entra-prod'.")
 @click.option("--days", default=tokens.DEFAULT_DAYS, show_default=True, type=int,
               help="Days until the token expires.")
@@ -74,6 +79,7 @@ def create_token(name, days):
 
 
 @tokens_cli.command("list")
+@directory_option
 def list_tokens():
     """Show every token: name, prefix, created, expires, last used, status (never the secret)."""
     now = utcnow()
@@ -87,6 +93,7 @@ def list_tokens():
 
 
 @tokens_cli.command("revoke")
+@directory_option
 @click.argument("name")
 def revoke_token(name):
     """Revoke the token called NAME; clients using it get 401 within the token cache time."""
@@ -102,6 +109,7 @@ def revoke_token(name):
 
 
 @fields_cli.command("create")
+@directory_option
 @click.argument("name")
 @click.option("--type", "type_", required=True, type=click.Choice(custom_fields.TYPES))
 @click.option("--multi-valued", is_flag=True, help="The attribute holds a list of values.")
@@ -116,6 +124,7 @@ def create_field(name, type_, multi_valued, description):
 
 
 @fields_cli.command("list")
+@directory_option
 def list_fields():
     """Show declared custom fields, retired ones included."""
     for f in custom_fields.all_fields():
@@ -125,6 +134,7 @@ def list_fields():
 
 
 @fields_cli.command("retire")
+@directory_option
 @click.argument("name")
 def retire_field(name):
     """Retire a custom attribute: it leaves /Schemas; writes that carry it ignore it."""
@@ -136,6 +146,7 @@ def retire_field(name):
 
 
 @fields_cli.command("restore")
+@directory_option
 @click.argument("name")
 def restore_field(name):
     """Restore a retired custom attribute, with the values its users held."""
@@ -310,6 +321,7 @@ def _prune_bodies(days):
 
 
 @audit_cli.command("export")
+@directory_option
 @click.option("--kind", type=click.Choice(tuple(audit_export.COLUMNS)), default="requests")
 @click.option("--format", "fmt", type=click.Choice(audit_export.FORMATS), default="jsonl")
 @click.option("--since", type=click.DateTime(), default=None, help="UTC, e.g. 2024-05-01T00:00:00")
@@ -331,6 +343,7 @@ def _verify(seal: bool) -> list:
 
 
 @rules_cli.command("show")
+@directory_option
 def show_rules():
     """Print each rule as KEY=VALUE, a form `rules set` reads back."""
     for key, value in rules.current().items():
@@ -338,6 +351,7 @@ def show_rules():
 
 
 @rules_cli.command("set")
+@directory_option
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 def set_rules(assignments):
     """Change one or more rules at once, with one change record, as the admin UI does."""
@@ -444,6 +458,7 @@ def mappings_check(file):
 
 
 def register_commands(app: Flask) -> None:
+    from commands_directories import directories_cli
     from commands_events import events_cli
 
     app.cli.add_command(alerts_cli)
@@ -454,3 +469,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rules_cli)
     app.cli.add_command(events_cli)
     app.cli.add_command(mappings_cli)
+    app.cli.add_command(directories_cli)

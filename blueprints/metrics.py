@@ -31,7 +31,7 @@ def scrape():
         response.headers["WWW-Authenticate"] = 'Bearer realm="Rollcall metrics"'
         return response
     metrics.QUEUE.set(_queue_depth())
-    body = metrics.render(clock.now(), dashboard.user_counts(),
+    body = metrics.render(clock.now(), dashboard.user_counts,
                           ops_config.from_mapping(current_app.config).in_use_days)
     return Response(body, mimetype=metrics.CONTENT_TYPE)
 

@@ -8,6 +8,7 @@ from flask import current_app
 
 from blueprints.scim import bp
 from blueprints.scim import mark
+from blueprints.scim import requested_slug
 from blueprints.scim import scim_response
 
 
@@ -20,6 +21,10 @@ def _document(root: str) -> dict:
 @bp.get("/openapi.json")
 def openapi_document():
     mark("OpenAPI")
-    response = scim_response(_document(current_app.root_path))
+    document, slug = _document(current_app.root_path), requested_slug()
+    if slug is not None:  # a directory's copy names its own Tenant URL
+        document = {**document, "servers": [{"url": f"/scim/v2/{slug}",
+                                             "description": "This directory's Tenant URL"}]}
+    response = scim_response(document)
     response.mimetype = "application/vnd.oai.openapi+json"  # IANA-registered; not SCIM
     return response

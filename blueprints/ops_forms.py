@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from services import outbound
 from services.ops.channels import SECURITY
 
 
@@ -57,7 +58,10 @@ class WebhookForm(FlaskForm):
 
     def validate_url(self, field):
         value = (field.data or "").strip()
-        if value and not value.startswith(("https://", "http://")):
-            raise ValidationError("The URL must start with https:// or http://.")
+        if value:
+            try:
+                outbound.check(value, resolve=False)
+            except outbound.Refused as refused:
+                raise ValidationError(f"Rollcall does not send there: {refused}.") from None
         if self.enabled.data and not value:
             raise ValidationError("A URL is needed to send alerts.")

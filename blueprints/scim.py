@@ -48,6 +48,7 @@ from services import tokens
 from services.actor import Actor
 from services.audit import bodies
 from services.audit import requestlog
+from services.readmodels import guide
 from services.clock import utcnow
 from services.context import current_directory_id
 from services.context import current_notes
@@ -356,14 +357,17 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL: PUBLIC_URL when the operator set it, whatever Host says.
+    """The public SCIM base URL of the directory (its Tenant URL): PUBLIC_URL when the
+    operator set it, whatever Host says.
 
     Unset, it comes from the request (ProxyFix makes scheme and host the external ones),
     built from its parts: request.url_root also turns the URL into an IRI, a tenth of a
     lookup's CPU, and a URI is what `location` and `$ref` carry anyway.
     """
     public = current_app.config.get("PUBLIC_URL")
-    slug = requested_slug()
+    # A SCIM request's URL names its directory; an admin page shows the current directory's.
+    scim = request.blueprint in ("scim", DIRECTORY_BLUEPRINT)
+    slug = requested_slug() if scim else guide.tenant_slug()
     prefix = bp.url_prefix if slug is None else f"{bp.url_prefix}/{slug}"
     if public:
         return f"{public.rstrip('/')}{prefix}"

@@ -45,7 +45,8 @@ class OpsChannel(db.Model):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     config: Mapped[dict | None] = mapped_column(JSONType)
-    secret: Mapped[str | None] = mapped_column(String(500))
+    # Sealed under SECRET_KEY (services/sealed.py), "sealed:" + a Fernet token.
+    secret: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

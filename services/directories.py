@@ -41,6 +41,7 @@ RESERVED = {"users", "groups", "bulk", "me", "schemas", "resourcetypes",
 # {slug: (read at, id)}: a few seconds, so a directory deleted and created again under
 # its slug reaches every worker process soon.
 _by_slug: dict[str, tuple[float, int]] = {}
+_slugs: dict[int, tuple[float, str]] = {}
 _TTL = 5.0
 
 
@@ -79,9 +80,20 @@ def id_for_slug(slug: str) -> int | None:
     return cached[1]
 
 
+def slug_of(directory_id: int) -> str:
+    """The slug of directory `directory_id` ("" when it is gone), remembered like `id_for_slug`."""
+    now = time.monotonic()
+    cached = _slugs.get(directory_id)
+    if cached is None or now - cached[0] > _TTL:
+        found = db.session.execute(select(Directory.slug).where(Directory.id == directory_id))
+        _slugs[directory_id] = cached = (now, found.scalar() or "")
+    return cached[1]
+
+
 @caches.register
 def forget_cached() -> None:
     _by_slug.clear()
+    _slugs.clear()
 
 
 def create(slug: str, name: str | None, staging: bool, actor) -> Directory:

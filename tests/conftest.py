@@ -51,6 +51,8 @@ def make_app(tmp_path, **overrides):
         "REQUEST_LOG_ASYNC": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": f"rollcall+sqlite://{tmp_path}/ratelimits.sqlite",
+        # The tests' receivers listen on loopback (services/outbound.py).
+        "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
         "REQUEST_LOG_SPOOL": f"{tmp_path}/requestlog-spool.jsonl",
         "WTF_CSRF_ENABLED": False,
         "EVENTS_DELIVERY_THREAD": False,

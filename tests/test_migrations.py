@@ -164,7 +164,7 @@ def test_existing_rows_move_into_the_default_directory(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "k",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dirs.sqlite"})
     with app.app_context():
-        flask_migrate.upgrade(revision="ec7629ea97c1")
+        flask_migrate.upgrade(revision="a41c7e2d9b63")
         with db.engine.begin() as conn:
             conn.execute(text(
                 "INSERT INTO users (id, user_name, user_name_key, active, seat_waiting, hidden, "

@@ -27,7 +27,6 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +37,8 @@ from models import EventLease
 from models import EventSubscription
 from models import db
 from models import utcnow
+from services import outbound
+from services import sealed
 from services import tx
 from services.events import formats
 from services.events import sequencer
@@ -200,7 +201,7 @@ def attempt(sub: EventSubscription, event: Event, settings: Settings) -> Outcome
     """POST one event to the receiver; any 2xx is success (RFC 8935 §2.2 answers 202)."""
     try:
         body, headers = formats.request(event, sub, settings.formats)
-    except InvalidToken:  # encrypted under another SECRET_KEY (docs/events.md)
+    except sealed.InvalidToken:  # encrypted under another SECRET_KEY (docs/events.md)
         return Outcome(False, None, "cannot decrypt the signing secret or key: was SECRET_KEY "
                                     "changed? Subscribe again, or rotate the key")
     started = time.monotonic()
@@ -220,6 +221,7 @@ def _ms(started: float) -> int:
 
 def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
     """One POST without redirects (a redirect would resend a signed event elsewhere)."""
+    outbound.check(url)
     parts = urlsplit(url)
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = kind(parts.hostname, parts.port, timeout=timeout)

@@ -1,9 +1,8 @@
 """Signatures: Standard Webhooks HMACs, SETs as ES256 JWS (RFC 7515), the JWKS, secret storage.
 
 Secrets that must stay usable (each webhook subscription's signing secret, the private key)
-are stored encrypted with Fernet under a key derived from SECRET_KEY by HKDF: a database
-dump alone reveals neither. Rotating SECRET_KEY therefore needs new subscriptions and a new
-key pair (docs/events.md).
+are sealed under SECRET_KEY (services/sealed.py): a database dump alone reveals neither.
+Rotating SECRET_KEY therefore needs new subscriptions and a new key pair (docs/events.md).
 """
 
 import base64
@@ -12,17 +11,16 @@ import hmac
 import json
 import secrets
 
-from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import EventKey
 from models import db
+from services import sealed
 from services import tx
 
 SECRET_PREFIX = "whsec_"
@@ -43,18 +41,12 @@ def webhook_headers(secret: str, message_id: str, timestamp: int, body: bytes) -
             "webhook-signature": f"v1,{digest}"}
 
 
-def _fernet(secret_key: str) -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"rollcall-events-v1").derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
 def encrypt(secret_key: str, value: str) -> str:
-    return _fernet(secret_key).encrypt(value.encode()).decode()
+    return sealed.seal(secret_key, sealed.EVENTS, value)
 
 
 def decrypt(secret_key: str, value: str) -> str:
-    return _fernet(secret_key).decrypt(value.encode()).decode()
+    return sealed.open_(secret_key, sealed.EVENTS, value)
 
 
 def b64url(data: bytes) -> str:

@@ -6,8 +6,8 @@ Every change here is a change record (resource type "EventSubscription"); none i
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_
 from sqlalchemy import delete as sql_delete
@@ -25,6 +25,7 @@ from scim.errors import InvalidValue
 from scim.errors import NotFound
 from services import audit
 from services import events
+from services import outbound
 from services import tx
 from services.audit import Target
 from services.events import sequencer
@@ -75,9 +76,10 @@ def _check(fmt: str, method: str, url: str | None) -> None:
     if method == "poll" and fmt != "set":
         raise InvalidValue("poll delivery (RFC 8936) carries SETs: use format set")
     if method == "push":
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidValue("the receiver URL must be an http or https URL")
+        try:
+            outbound.check(url or "", resolve=False)
+        except outbound.Refused as refused:
+            raise InvalidValue(str(refused)) from None
 
 
 def parse_filter(text: str | None) -> list[str]:
@@ -222,6 +224,23 @@ def overview() -> list[tuple]:
     """Every subscription with its lag, after numbering what has committed."""
     sequencer.sequence(db.engine)
     return [(sub, lag(sub.id)) for sub in all_subscriptions()]
+
+
+@dataclass(frozen=True)
+class Health:
+    """What services/ops/alerts.py alerts on: each subscription's lag, and events that
+    no worker has numbered yet (`unnumbered_age`: seconds since the oldest, or None)."""
+
+    lags: list
+    unnumbered: int
+    unnumbered_age: float | None
+
+
+def health() -> Health:
+    count, oldest = db.session.execute(select(func.count(), func.min(Event.at))
+                                       .where(Event.position.is_(None))).one()
+    age = (utcnow() - oldest).total_seconds() if oldest else None
+    return Health([(sub, lag(sub.id)) for sub in all_subscriptions()], count, age)
 
 
 def unsequenced() -> int:

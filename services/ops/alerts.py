@@ -19,6 +19,7 @@ from services import tx
 from services.audit import chain as audit_chain
 from services.audit import requestlog
 from services.audit import verify as audit_verify
+from services.events import subscriptions as event_subscriptions
 from services.ops import board as board_service
 from services.ops import delivery
 from services.ops.config import OpsConfig
@@ -32,6 +33,9 @@ CLEARED = {
     "unauthorized": "The client's last cycle had no refused request.",
     "chain": "The audit chain verifies again.",
     "request-log": "No request-log rows are reported lost.",
+    "events-undeliverable": "No event to this subscription is parked or rejected any more.",
+    "events-lagging": "The subscription's events are delivered again.",
+    "events-unnumbered": "A delivery worker numbers the change events again.",
 }
 VERIFY_EVERY = timedelta(hours=1)
 
@@ -54,7 +58,8 @@ class RunResult:
     verified: bool
 
 
-def conditions(board, config: OpsConfig, lost_rows: int | None) -> list[Condition]:
+def conditions(board, config: OpsConfig, lost_rows: int | None,
+               events: event_subscriptions.Health | None = None) -> list[Condition]:
     """Every alerting condition true at the board's time."""
     out = _token_conditions(board, config)
     for h in board.connections:
@@ -71,6 +76,46 @@ def conditions(board, config: OpsConfig, lost_rows: int | None) -> list[Conditio
                              f"{lost_rows} request-log rows lost",
                              f"{lost_rows} request-log rows could not be written.",
                              config.base_url + "/admin/audit/"))
+    if events is not None:
+        out += _outbox_conditions(events, config)
+    return out
+
+
+def _outbox_conditions(events, config: OpsConfig) -> list[Condition]:
+    out = []
+    for sub, lag in events.lags:
+        out += _event_conditions(sub, lag, config)
+    age = events.unnumbered_age
+    if events.lags and age and age > config.events_lag_minutes * 60:
+        out.append(Condition(
+            "events-unnumbered", "events-unnumbered", "critical",
+            f"{events.unnumbered} change event(s) wait for the delivery worker",
+            f"{events.unnumbered} change event(s), the oldest {int(age // 60)} minutes old, "
+            "have not been numbered for delivery: no delivery worker is running "
+            "(EVENTS_DELIVERY_THREAD=0 needs `flask --app app events deliver`).",
+            config.base_url + "/admin/events"))
+    return out
+
+
+def _event_conditions(sub, lag: dict, config: OpsConfig) -> list[Condition]:
+    """A receiver that lost events (parked or rejected), or one falling behind."""
+    out, name = [], sub.name or sub.url
+    link = f"{config.base_url}/admin/events/{sub.id}"
+    stuck = lag["parked"] + lag["rejected"]
+    if stuck:
+        out.append(Condition(
+            f"events-undeliverable:{sub.id}", "events-undeliverable", "critical",
+            f"{stuck} event(s) for {name} undeliverable",
+            f"{lag['parked']} event(s) for {name} were parked (too old to retry) and "
+            f"{lag['rejected']} rejected by the receiver: it is missing those changes. Fix "
+            "the receiver, then redeliver them or replay from its subscription page.", link))
+    age = lag["oldest_age"]
+    if age and not sub.paused and age > config.events_lag_minutes * 60:
+        out.append(Condition(
+            f"events-lagging:{sub.id}", "events-lagging", "warning",
+            f"Events for {name} wait {int(age // 60)} minutes",
+            f"{lag['waiting']} event(s) for {name} wait to be delivered, the oldest for "
+            f"{int(age // 60)} minutes: the receiver is down or refusing them.", link))
     return out
 
 
@@ -148,7 +193,8 @@ def run(now: datetime, config: OpsConfig, engine, verify: bool | None = None) ->
         verify and verify_chains(engine))
     db.session.rollback()  # read the verify's result afresh
     board = board_service.snapshot(now, config, board_service.RECENT_HOURS)
-    fired, cleared = evaluate(conditions(board, config, requestlog.lost_count()), now)
+    found = conditions(board, config, requestlog.lost_count(), event_subscriptions.health())
+    fired, cleared = evaluate(found, now)
     sent = delivery.deliver_due(now)
     return RunResult(fired, cleared, sent, verified)
 

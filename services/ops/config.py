@@ -23,6 +23,8 @@ class OpsConfig:
     alert_unauthorized: int = 1
     # How far back the health page reads cycles.
     history_hours: int = 48
+    # Alert when the oldest event waiting for an active subscription is older than this.
+    events_lag_minutes: float = 60
     # A token counts as "in use" when a client authenticated with it within this many days.
     in_use_days: int = 7
     # Where the admin UI lives, for links in alert messages ("" leaves them relative).

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from models import OpsDelivery
 from models import db
+from services import outbound
 from services import tx
 from services.ops import channels
 
@@ -72,11 +73,12 @@ def attempt(delivery_id: int, now: datetime) -> bool:
     """One try; on failure schedule the next or give up after MAX_ATTEMPTS."""
     with tx.write() as session:
         row = session.get(OpsDelivery, delivery_id)
-        config, secret = channels.describe(row.channel), channels.secret_of(session, row.channel)
-        error = None
+        config, secret, error = channels.describe(row.channel), None, None
         try:
+            secret = channels.secret_of(session, row.channel)
             _send(row, config.config, secret)
-        except (OSError, smtplib.SMTPException, DeliveryError, ValueError) as e:
+        except (OSError, smtplib.SMTPException, DeliveryError, ValueError,
+                channels.SecretLost) as e:
             error = _describe_error(e, secret)
         row.attempts += 1
         row.last_attempt_at = now
@@ -130,17 +132,26 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the HTTPError it is (services/outbound.py)."""
+
+    def redirect_request(self, *_args, **_kwargs):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+
+
 def send_webhook(url: str, secret: str | None, body: str) -> None:
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryError("the webhook URL must start with https:// or http://")
     if not secret:
         raise DeliveryError("the webhook needs a signing secret")
+    outbound.check(url)
     data, timestamp = body.encode(), str(int(time.time()))
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Rollcall-Alerts",
         "X-Rollcall-Timestamp": timestamp, "X-Rollcall-Signature": sign(secret, timestamp, data)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with _NO_REDIRECTS.open(request, timeout=TIMEOUT) as response:
             response.read(1024)
     except urllib.error.HTTPError as e:
         raise DeliveryError(f"the receiver answered {e.code}") from e

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from scim.schema import ENTERPRISE
 from scim.schema import ResourceType
 from services import custom_fields
+from services import directories
+from services.context import current_directory_id
 
 # Entra's default source for each target of a non-gallery app (Microsoft Learn, "Develop and
 # plan provisioning for a SCIM endpoint"), plus organization, which the enterprise schema has
@@ -66,6 +68,15 @@ class Mapping:
     @property
     def entra_type(self) -> str:
         return ENTRA_TYPES.get(self.type, "String")
+
+
+def tenant_slug() -> str | None:
+    """The current directory's segment of its Tenant URL (`/scim/v2/<slug>`); None for the
+    default directory, whose Tenant URL stays `/scim/v2`."""
+    directory_id = current_directory_id()
+    if directory_id == directories.DEFAULT_ID:
+        return None
+    return directories.slug_of(directory_id)
 
 
 def mappings(rtype: ResourceType | None = None) -> tuple[list[Mapping], list[Mapping]]:

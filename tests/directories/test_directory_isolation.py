@@ -108,3 +108,36 @@ def test_locations_name_the_directorys_tenant_url(other_scim):
     created = other_scim.post("Users", user_body("Ørnulf"))
     assert "/scim/v2/ostfold/Users/" in created.headers["Location"]
     assert "/scim/v2/ostfold/Users/" in created.get_json()["meta"]["location"]
+
+
+def test_admin_pages_show_the_current_directorys_tenant_url(app, other):
+    from blueprints.scim import base_url
+    from services.context import in_directory
+
+    with app.test_request_context("/admin/setup"):
+        assert base_url() == "http://localhost/scim/v2"
+        with in_directory(other.id):
+            assert base_url() == "http://localhost/scim/v2/ostfold"
+
+
+def test_metrics_count_per_directory(app, client, scim, other_scim):
+    scim.post("Users", user_body("Åse"))
+    other_scim.post("Users", user_body("Åse"))
+    other_scim.post("Users", user_body("Ørjan"))
+    app.config["METRICS_ALLOW"] = "127.0.0.1/32"
+    text = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    assert 'rollcall_users{directory="default",state="active"} 1.0' in text
+    assert 'rollcall_users{directory="ostfold",state="active"} 2.0' in text
+    assert re.search(r'rollcall_scim_requests_total\{[^}]*directory="ostfold"[^}]*'
+                     r'method="POST"[^}]*\} \d', text)  # counters live as long as the process
+
+
+def test_each_directory_serves_its_discovery(client, scim, other_scim):
+    document = client.get("/scim/v2/ostfold/openapi.json").get_json()
+    assert document["servers"][0]["url"] == "/scim/v2/ostfold"
+    assert client.get("/scim/v2/openapi.json").get_json()["servers"][0]["url"] == "/scim/v2"
+    types = other_scim.get("ResourceTypes").get_json()["Resources"]
+    assert {t["endpoint"] for t in types} == {"/Users", "/Groups"}
+    assert other_scim.get("ServiceProviderConfig").status_code == 200
+    assert other_scim.get("Schemas").get_json()["totalResults"] == scim.get(
+        "Schemas").get_json()["totalResults"]

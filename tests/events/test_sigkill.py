@@ -39,7 +39,8 @@ def test_sigkill_of_the_delivering_worker_loses_nothing(app, receivers, subscrib
     db.session.remove()
     server = Server(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], workers=2, threads=2,
                     SECRET_KEY=app.config["SECRET_KEY"], EVENTS_LEASE_SECONDS=1.5,
-                    EVENTS_RETRY_BASE=0.05, EVENTS_RETRY_MAX=0.2, EVENTS_HTTP_TIMEOUT=2)
+                    EVENTS_RETRY_BASE=0.05, EVENTS_RETRY_MAX=0.2, EVENTS_HTTP_TIMEOUT=2,
+                    OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8")
     try:
         server.start()
         _wait(lambda: len(receiver.requests) >= 2, 20, "two deliveries", server)

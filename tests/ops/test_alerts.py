@@ -12,9 +12,11 @@ from sqlalchemy import update
 
 from models import ChangeRecord
 from models import OpsAlert
+from models import OpsChannel
 from models import OpsDelivery
 from models import RequestLog
 from models import db
+from services import sealed
 from services import tokens
 from services.ops import alerts
 from services.ops import config as ops_config
@@ -204,6 +206,54 @@ def test_secrets_are_never_shown_again(admin_client, channels):
     assert channels[1].received[-1]["headers"]["X-Rollcall-Signature"].startswith("sha256=")
     changes = [r.changes for r in db.session.execute(select(ChangeRecord)).scalars()]
     assert SECRET not in repr(changes)
+
+
+def signed_with(secret: str, sent: dict) -> bool:
+    timestamp = sent["headers"]["X-Rollcall-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + sent["body"],
+                        hashlib.sha256).hexdigest()
+    return sent["headers"]["X-Rollcall-Signature"] == "sha256=" + expected
+
+
+def stored_secret(kind: str) -> str:
+    return db.session.execute(select(OpsChannel.secret).where(OpsChannel.kind == kind)).scalar()
+
+
+def set_stored_secret(kind: str, value: str) -> None:
+    db.session.execute(update(OpsChannel).where(OpsChannel.kind == kind).values(secret=value))
+    db.session.commit()
+
+
+def test_secrets_are_sealed_at_rest(admin_client, channels):
+    admin_client.post("/admin/health/alerts/email", data={
+        "enabled": "y", "host": channels[0].host, "port": channels[0].port, "security": "none",
+        "username": "ops", "password": "pässwörd-42", "recipients": "ops@example.com"})
+    for kind, secret in (("webhook", SECRET), ("email", "pässwörd-42")):
+        stored = stored_secret(kind)
+        assert stored.startswith("sealed:") and secret not in stored
+    assert admin_client.post("/admin/health/alerts/test/webhook").status_code == 302
+    assert signed_with(SECRET, channels[1].received[-1])
+
+
+def test_a_secret_stored_in_clear_by_an_earlier_version_is_sealed_when_used(admin_client,
+                                                                            channels):
+    set_stored_secret("webhook", SECRET)
+    assert admin_client.post("/admin/health/alerts/test/webhook").status_code == 302
+    assert signed_with(SECRET, channels[1].received[-1])
+    assert stored_secret("webhook").startswith("sealed:")
+
+
+def test_a_secret_sealed_under_another_secret_key_must_be_entered_again(admin_client, channels):
+    set_stored_secret("webhook", "sealed:" + sealed.seal("another key", sealed.ALERTS, SECRET))
+    html = admin_client.post("/admin/health/alerts/test/webhook",
+                             follow_redirects=True).get_data(as_text=True)
+    assert "The test webhook failed: SecretLost" in html and "Enter it again." in html
+    count = len(channels[1].received)
+    admin_client.post("/admin/health/alerts/webhook", data={
+        "enabled": "y", "url": channels[1].url, "secret": SECRET})
+    assert admin_client.post("/admin/health/alerts/test/webhook").status_code == 302
+    assert len(channels[1].received) == count + 1
+    assert signed_with(SECRET, channels[1].received[-1])
 
 
 def test_a_failed_test_says_why(clock, admin_client):

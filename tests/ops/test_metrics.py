@@ -69,20 +69,21 @@ def test_what_the_metrics_say(clock, client, entra, issue):
     Provisioner(client, issue("okta-test"), OKTA).call("GET", "Groups")
     clock.advance(minutes=3)
     s = samples(client.get("/metrics", headers=AUTH))
-    assert s[("rollcall_scim_requests_total", (("client", "entra"), ("method", "POST"),
-                                               ("resource", "User"),
+    assert s[("rollcall_scim_requests_total", (("client", "entra"), ("directory", "default"),
+                                               ("method", "POST"), ("resource", "User"),
                                                ("status_class", "2xx")))] >= 2
-    assert s[("rollcall_scim_requests_total", (("client", "entra"), ("method", "GET"),
-                                               ("resource", "User"),
+    assert s[("rollcall_scim_requests_total", (("client", "entra"), ("directory", "default"),
+                                               ("method", "GET"), ("resource", "User"),
                                                ("status_class", "4xx")))] >= 1
-    assert s[("rollcall_scim_requests_total", (("client", "okta"), ("method", "GET"),
-                                               ("resource", "Group"),
+    assert s[("rollcall_scim_requests_total", (("client", "okta"), ("directory", "default"),
+                                               ("method", "GET"), ("resource", "Group"),
                                                ("status_class", "2xx")))] >= 1
     assert s[("rollcall_scim_request_duration_seconds_count",
               (("method", "POST"), ("resource", "User")))] >= 2
-    assert s[("rollcall_users", (("state", "active"),))] == 2
-    assert s[("rollcall_groups", ())] == 0
-    assert s[("rollcall_token_expiry_days", (("token", "entra-prod"),))] == pytest.approx(
+    assert s[("rollcall_users", (("directory", "default"), ("state", "active")))] == 2
+    assert s[("rollcall_groups", (("directory", "default"),))] == 0
+    assert s[("rollcall_token_expiry_days", (("directory", "default"),
+                                             ("token", "entra-prod")))] == pytest.approx(
         90 - 3 / 1440, abs=0.01)
     assert s[("rollcall_seconds_since_last_cycle", (("client", "entra"),
                                                     ("token", "entra-prod")))] == 180
