@@ -54,12 +54,13 @@ def current():
 
 def tenant_url(slug: str) -> str:
     """A directory's Tenant URL: /scim/v2 for the default one (unchanged), else /scim/v2/<slug>."""
-    root = base_url()
+    with context.in_directory(directories.DEFAULT_ID):  # base_url names the current directory
+        root = base_url()
     return root if slug == directories.DEFAULT_SLUG else f"{root}/{slug}"
 
 
 def current_tenant_url() -> str:
-    return tenant_url(current().slug)
+    return base_url()
 
 
 def template_context() -> dict:
