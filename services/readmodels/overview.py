@@ -37,7 +37,7 @@ class DirectoryRow:
     groups: int
     tokens: int  # valid: neither revoked nor expired
     last_request: datetime | None
-    last_change: datetime | None
+    last_change: datetime | None  # by a SCIM client
     health: str  # a key of services.ops.health.LABELS ("idle" without traffic)
 
     @property
@@ -59,7 +59,9 @@ def rows(now: datetime, config: OpsConfig) -> list[DirectoryRow]:
                       .group_by(ApiToken.directory_id))
     requests = _grouped(select(RequestLog.directory_id, func.max(RequestLog.at))
                         .group_by(RequestLog.directory_id))
+    # Changes a client made, as the dashboard's "Last SCIM change" (page views are records too).
     changes = _grouped(select(ChangeRecord.directory_id, func.max(ChangeRecord.at))
+                       .where(ChangeRecord.actor_kind == "token")
                        .group_by(ChangeRecord.directory_id))
     out = []
     for d in directories.all():

@@ -88,6 +88,8 @@ def test_the_setup_guide_and_dashboard_show_the_current_tenant_url(admin_client,
     assert "http://localhost/scim/v2</code>" in page(admin_client.get("/admin/setup"))
     setup = page(admin_client.get("/admin/setup?directory=staging"))
     assert "http://localhost/scim/v2/staging</code>" in setup
+    assert "directory <strong>Prøve-miljø</strong> (a staging directory)" in setup
+    assert "while <strong>Prøve-miljø</strong> is the current directory" in setup
     assert "http://localhost/scim/v2/staging</code>" in page(admin_client.get("/admin/"))
 
 

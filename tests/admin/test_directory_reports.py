@@ -85,7 +85,7 @@ def two_directories(scim, staging_scim):
 
 def test_counts_come_first_then_the_differences(admin_client, two_directories):
     html = page(admin_client.get("/admin/directories/compare?a=staging&b=default"))
-    counts = re.search(r'<table class="counts-table">.*?</table>', html, re.S).group(0)
+    counts = re.search(r"<table class=\"counts-table stack\">.*?</table>", html, re.S).group(0)
     users, groups = re.findall(r"<tr><th scope=\"row\">(?:Users|Groups)</th>(.*?)</tr>", counts,
                                re.S)
     numbers = lambda row: re.findall(r'>(\d+)(?:<span|</td>)', row)  # noqa: E731
