@@ -45,6 +45,9 @@ def deactivate_orphans():
     changed = deactivation.deactivate(chosen, actor())
     flash(f"{len(changed)} user{'' if len(changed) == 1 else 's'} deactivated, each with its "
           "own change record in the audit log.", "success")
+    if len(chosen) > deactivation.MAX_USERS:
+        flash(f"Only the first {deactivation.MAX_USERS} chosen were taken: choose the rest "
+              "again.", "warning")
     return redirect(url_for("admin.orphans", **_kept_args()), 303)
 
 

@@ -85,10 +85,6 @@ def unread(full: FullCycle, page: int = 1, per_page: int = PER_PAGE) -> Page:
     return Page(rows, total, page, per_page)
 
 
-def unread_ids(full: FullCycle) -> set[str]:
-    return {row.id for row in _existing(full.end) if not _was_read(full, row)}
-
-
 def untouched(days: int, now: datetime, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """A page of visible users unchanged for more than `days` days, the longest unchanged first."""
     stmt = (select(*_ROW).where(*_visible(), User.last_modified < now - timedelta(days=days))
