@@ -1,7 +1,8 @@
 """Command-line interface: tokens, custom-fields, admins, audit, alerts, mappings, rules, db.
 
-`--directory SLUG` (commands_directories.py) chooses the directory of the tokens, custom-fields
-and rules commands and of `audit export`; the audit chain itself (seal, verify, prune) spans them all.
+`--directory SLUG` (commands_directories.py) chooses the directory of the tokens,
+custom-fields and rules commands and of `audit export`; the audit chain itself (seal,
+verify, prune) spans them all.
 
 Operators script these, so their forms and outputs are kept stable.
 """

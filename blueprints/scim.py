@@ -28,6 +28,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import limiter
@@ -48,11 +49,11 @@ from services import tokens
 from services.actor import Actor
 from services.audit import bodies
 from services.audit import requestlog
-from services.readmodels import guide
 from services.clock import utcnow
 from services.context import current_directory_id
 from services.context import current_notes
 from services.context import set_directory_id
+from services.readmodels import guide
 
 SCIM_JSON = "application/scim+json"
 MAX_DEPTH = 32
@@ -81,6 +82,16 @@ def requested_slug() -> str | None:
     if request.blueprint != DIRECTORY_BLUEPRINT:
         return None
     return request.path.split("/")[3]
+
+
+def _bare_root(req) -> bool:
+    """Whether this is `/scim/v2/<x>` without a slash.
+
+    That is directory x's Tenant URL (its root search) to x's token, and to anyone else the
+    unknown endpoint it always was, whether x exists or not.
+    """
+    return (req.blueprint == DIRECTORY_BLUEPRINT and req.endpoint.endswith(".search_root")
+            and not req.path.endswith("/"))
 
 
 def requested_directory() -> int | None:
@@ -208,6 +219,8 @@ def authenticate():
         return
     info = _authentication()
     if isinstance(info, Unauthorized):
+        if _bare_root(request):
+            raise HTTPNotFound()  # as before directories: /scim/v2/<anything> is no endpoint
         raise info
     g.token = info
     set_directory_id(info.directory_id)  # undone at the request's end (blueprints/errors.py)
@@ -357,8 +370,9 @@ def _unstorable(value) -> bool:
 
 
 def base_url() -> str:
-    """The public SCIM base URL of the directory (its Tenant URL): PUBLIC_URL when the
-    operator set it, whatever Host says.
+    """The public SCIM base URL of the directory (its Tenant URL).
+
+    PUBLIC_URL when the operator set it, whatever Host says.
 
     Unset, it comes from the request (ProxyFix makes scheme and host the external ones),
     built from its parts: request.url_root also turns the URL into an IRI, a tenth of a

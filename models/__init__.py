@@ -1,5 +1,6 @@
 """Database models; `db` is the one Flask-SQLAlchemy handle."""
 
+from . import scoping  # noqa: F401,I001 - the listener that scopes ORM statements
 from .admin import AdminSession
 from .admin import AdminUser
 from .audit import ChangeRecord
@@ -23,7 +24,6 @@ from .setting import Setting
 from .token import ApiToken
 from .user import User
 from .user import UserValue
-from . import scoping  # noqa: F401,I001 - the listener that scopes ORM statements
 
 __all__ = [
     "AdminSession", "AdminUser", "ApiToken", "ChangeRecord", "CustomField", "Directory", "Event",

@@ -14,8 +14,11 @@ from .directory import directory_column
 
 
 class ApiToken(db.Model):
-    """A token serves one directory only. Names are unique across directories: the request log
-    and the CLI name a token without its directory."""
+    """A token serves one directory only.
+
+    Names are unique across directories: the request log and the CLI name a token without
+    its directory.
+    """
 
     __tablename__ = "api_tokens"
 

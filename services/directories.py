@@ -17,6 +17,7 @@ from models import CustomField
 from models import Directory
 from models import Group
 from models import GroupMember
+from models import Setting
 from models import User
 from models import UserValue
 from models import db
@@ -159,6 +160,8 @@ def _delete_rows(session, directory_id: int) -> None:
     session.execute(sql_delete(GroupMember).where(GroupMember.group_id.in_(groups)))
     for model in (UserValue, Group, User, ApiToken, CustomField):
         session.execute(sql_delete(model).where(model.directory_id == directory_id))
+    # Its provisioning rules (services/settings.py keeps them as "<key>@<directory id>").
+    session.execute(sql_delete(Setting).where(Setting.key.like(f"%@{directory_id}")))
 
 
 def _locked(session, slug: str) -> Directory:

@@ -1,5 +1,7 @@
-"""Admin-editable settings, cached per process and directory for a second so requests don't
-query them."""
+"""Admin-editable settings: provisioning rules per directory, the rest global.
+
+Cached per process and directory for a second, so requests don't query them.
+"""
 
 import time
 

@@ -107,6 +107,6 @@ def test_the_cache_hook_empties_every_registered_cache(app):
     from services import settings
 
     settings.all_settings()
-    assert settings._cache["values"] is not None
+    assert settings._cache != {}
     caches.clear()
-    assert settings._cache["values"] is None
+    assert settings._cache == {}

@@ -12,8 +12,8 @@ uniqueness and listing indexes lead with the directory. See models/directory.py.
 from datetime import UTC
 from datetime import datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1d3c5e7f9b2'

@@ -33,9 +33,9 @@ from models import db
 from models.scoping import ALL_DIRECTORIES
 from services import directories
 from services.audit import requestlog
-from services.events import metrics as event_metrics
 from services.context import current_directory_id
 from services.context import in_directory
+from services.events import metrics as event_metrics
 from services.ops import clients
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

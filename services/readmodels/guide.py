@@ -71,8 +71,10 @@ class Mapping:
 
 
 def tenant_slug() -> str | None:
-    """The current directory's segment of its Tenant URL (`/scim/v2/<slug>`); None for the
-    default directory, whose Tenant URL stays `/scim/v2`."""
+    """The current directory's segment of its Tenant URL (`/scim/v2/<slug>`).
+
+    None for the default directory, whose Tenant URL stays `/scim/v2`.
+    """
     directory_id = current_directory_id()
     if directory_id == directories.DEFAULT_ID:
         return None

@@ -40,9 +40,9 @@ from scim import query
 from scim.errors import InvalidFilter
 from scim.errors import InvalidValue
 from services import custom_fields
+from services.context import current_directory_id
 from services.groups import reads as memberships
 from services.resources import cursor_pages
-from services.context import current_directory_id
 from services.resources import listing
 from services.resources.cursor_pages import Key
 from services.resources.listing import Search  # noqa: F401  (the blueprint's parameters)

@@ -24,10 +24,10 @@ from models import UserValue
 from models import utcnow
 from scim.schema import ENTERPRISE
 from services import audit
-from services.context import current_directory_id
 from services import column_lengths
 from services import errors
 from services.audit import Target
+from services.context import current_directory_id
 from services.users import rules
 from services.users import store
 

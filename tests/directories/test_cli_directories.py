@@ -1,8 +1,9 @@
-"""`flask --app app directories ...` and `--directory SLUG` on tokens, custom-fields, rules, audit."""
+"""`flask --app app directories ...`; `--directory SLUG` on tokens, custom-fields, rules, audit."""
 
 import json
 
 from models import ChangeRecord
+from models import Setting
 from models import db
 from models.scoping import ALL_DIRECTORIES
 from services import directories
@@ -62,7 +63,8 @@ def test_an_unknown_directory_is_an_error(runner):
 
 def test_custom_fields_and_rules_are_per_directory(runner, client):
     run(runner, "directories", "create", "oslo")
-    run(runner, "custom-fields", "create", "kostnadssted", "--type", "string", "--directory", "oslo")
+    run(runner, "custom-fields", "create", "kostnadssted", "--type", "string",
+        "--directory", "oslo")
     run(runner, "rules", "set", "require_email=true", "seat_limit=5", "--directory", "oslo")
     assert "kostnadssted" in run(runner, "custom-fields", "list", "--directory", "oslo")
     assert run(runner, "custom-fields", "list") == ""
@@ -88,6 +90,7 @@ def test_the_same_custom_field_name_in_two_directories(runner):
 
 def test_delete_needs_force_when_it_holds_users(runner, client):
     run(runner, "directories", "create", "oslo")
+    run(runner, "rules", "set", "require_email=true", "--directory", "oslo")
     secret = run(runner, "tokens", "create", "--name", "o", "--directory", "oslo").splitlines()[-1]
     DirectoryClient(client, secret, "oslo").post("Users", user_body("Øystein"))
     refused = runner.invoke(args=["directories", "delete", "oslo"])
@@ -96,6 +99,7 @@ def test_delete_needs_force_when_it_holds_users(runner, client):
     run(runner, "directories", "delete", "oslo", "--force")
     assert [d.slug for d in directories.all()] == ["default"]
     assert DirectoryClient(client, secret, "oslo").get("Users").status_code == 401
+    assert "require_email" not in str([s.key for s in db.session.query(Setting)])
     record = db.session.query(ChangeRecord).execution_options(**ALL_DIRECTORIES).filter_by(
         action="directory.delete").one()
     assert record.changes["users"] == [1, 0]
@@ -124,3 +128,16 @@ def test_audit_verify_spans_every_directory(runner, client, scim):
 def tokens_actor():
     from tests.conftest import ADMIN
     return ADMIN
+
+
+def test_moving_a_record_to_another_directory_breaks_the_chain(runner, scim):
+    from sqlalchemy import text
+
+    run(runner, "directories", "create", "oslo")
+    run(runner, "tokens", "create", "--name", "o", "--directory", "oslo")
+    scim.get("Users")  # `audit` commands expect both chains to have begun
+    assert "changes: intact" in run(runner, "audit", "verify")
+    db.session.execute(text("UPDATE change_records SET directory_id = 1 WHERE directory_id = 2"))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "TAMPERED" in result.output

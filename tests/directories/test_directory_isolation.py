@@ -141,3 +141,42 @@ def test_each_directory_serves_its_discovery(client, scim, other_scim):
     assert other_scim.get("ServiceProviderConfig").status_code == 200
     assert other_scim.get("Schemas").get_json()["totalResults"] == scim.get(
         "Schemas").get_json()["totalResults"]
+
+
+def test_the_bare_tenant_url_is_a_root_search_for_its_own_token_only(client, token, other_token,
+                                                                      other_scim):
+    other_scim.post("Users", user_body("Ørjan"))
+    own = client.get("/scim/v2/ostfold?aadOptscim062020",
+                     headers={"Authorization": f"Bearer {other_token}"})
+    assert own.status_code == 200 and own.get_json()["totalResults"] == 1
+    for slug in ("ostfold", "nowhere"):  # the same answer whether it exists or not
+        response = client.get(f"/scim/v2/{slug}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404 and response.get_json()["schemas"] == [ERROR]
+
+
+def test_request_log_and_change_records_carry_the_directory(client, other, other_scim, token):
+    from models import ChangeRecord
+    from models import RequestLog
+    from models import db
+    from models.scoping import ALL_DIRECTORIES
+
+    other_scim.post("Users", user_body("Ørjan"))
+    client.get("/scim/v2/ostfold/Users", headers={"Authorization": f"Bearer {token}"})
+    logged = db.session.query(RequestLog.directory_id, RequestLog.method, RequestLog.status
+                              ).execution_options(**ALL_DIRECTORIES).order_by(RequestLog.id).all()
+    assert [tuple(r) for r in logged] == [(other.id, "POST", 201), (other.id, "GET", 401)]
+    changes = db.session.query(ChangeRecord.directory_id, ChangeRecord.action).execution_options(
+        **ALL_DIRECTORIES).filter(ChangeRecord.resource_type == "User").all()
+    assert [tuple(c) for c in changes] == [(other.id, "user.create")]
+    # Scoped reads (the admin pages') see their own directory's only.
+    assert db.session.query(RequestLog).count() == 0
+
+
+def test_the_same_group_name_lives_in_two_directories(scim, other_scim):
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Ærø"}
+    assert scim.post("Groups", body).status_code == 201
+    assert other_scim.post("Groups", body).status_code == 201
+    assert scim.post("Groups", body).status_code == 409
+    for client in (scim, other_scim):
+        found = client.get('Groups?filter=displayName eq "ærø"').get_json()
+        assert found["totalResults"] == 1

@@ -45,7 +45,9 @@ def population(app):
 def statements(middle) -> dict:
     at = (middle, "8")
     out = {}
-    for model, conditions in ((User, [User.hidden.is_(False)]), (Group, [])):
+    # The conditions listing.page gives: the directory first, as the listing index leads.
+    for model, conditions in ((User, [User.directory_id == 1, User.hidden.is_(False)]),
+                              (Group, [Group.directory_id == 1])):
         key = Key(model.created, model.id)
         for backward in (False, True):
             name = f"{model.__tablename__} {'back' if backward else 'next'}"
