@@ -126,7 +126,9 @@ class RulesForm(FlaskForm):
         "Matching attribute (unique per user)",
         choices={"userName": "userName", "email": "Work email (unique)"},
         validators=[InputRequired("Choose one.")])
-    require_email = BooleanField("Require an email address (reject users without one)")
+    require_email = BooleanField(
+        "Require an email address (refuse creating a user without one, or removing it; "
+        "deactivating or deleting a user is never refused)")
     seat_limit = WholeNumberField(
         "Seat limit", validators=[Optional(), NumberRange(min=1, message="Enter 1 or more, or "
                                                                          "leave it empty.")],
@@ -134,12 +136,14 @@ class RulesForm(FlaskForm):
                     "for a seat. Leave empty for no limit.",
         render_kw={"inputmode": "numeric", "min": 1})
     link_on_create = BooleanField(
-        "Link on create: a POST for a user that exists (same userName, work email or "
-        "externalId) updates and returns that user instead of 409")
+        "Link on create: a POST for a user that exists (same userName or externalId, or "
+        "work email when it is the matching attribute) updates what it carries and returns "
+        "that user instead of 409; keys naming two different users stay a 409")
     delete_mode = RadioField(
         "When Entra deletes a user",
         choices={"delete": "Delete the user",
-                 "deactivate": "Deactivate and hide the user (kept for the record)"},
+                 "deactivate": "Deactivate and hide the user (kept for the record; its group "
+                               "memberships end, and a later POST of it starts without groups)"},
         validators=[InputRequired("Choose one.")])
     unknown_attributes = RadioField(
         "Attributes Rollcall does not know",

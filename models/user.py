@@ -43,6 +43,9 @@ class User(db.Model):
     manager_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # A manager not yet linked: the employeeNumber as sent, until a user with it is
+    # written (services/users/managers.py); manager_id is then set and this cleared.
+    manager_ref: Mapped[str | None] = mapped_column(String(512), index=True)
     # Waiting for a seat: created deactivated because the seat limit was reached.
     seat_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
     # Hidden by a soft DELETE: gone from SCIM, kept for the audit trail.

@@ -255,7 +255,11 @@ ENTERPRISE_SCHEMA = Schema(
             type="complex",
             description="The user's manager.",
             sub_attributes=(
-                Attribute("value", required=True, description="The id of the manager's User."),
+                Attribute("value", required=True,
+                          description="The id of the manager's User. A write may give the "
+                                      "manager's unique employeeNumber instead; one that no "
+                                      "user has yet is kept as sent, without $ref, until a "
+                                      "user with it is written."),
                 Attribute("$ref", type="reference", reference_types=("User",),
                           description="The URI of the manager's User."),
                 Attribute("displayName", mutability="readOnly",

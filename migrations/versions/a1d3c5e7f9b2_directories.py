@@ -1,7 +1,7 @@
 """directories: a directories table, and every scoped row in the default directory
 
 Revision ID: a1d3c5e7f9b2
-Revises: a41c7e2d9b63
+Revises: c6d2e8f4a913
 Create Date: 2026-12-06 08:50:00
 
 Users, their values, groups, tokens and custom fields get a `directory_id` with a
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1d3c5e7f9b2'
-down_revision = 'a41c7e2d9b63'
+down_revision = 'c6d2e8f4a913'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from models import Event
 ACTIONS = {
     "user.create": ("User", "create"),
     "user.link": ("User", "put"),
+    "user.revive": ("User", "put"),
     "user.replace": ("User", "put"),
     "user.patch": ("User", "patch"),
     "user.hide": ("User", "deactivate"),

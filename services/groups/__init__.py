@@ -136,12 +136,32 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
 
 
 def delete(group_id: str, actor, if_match: str | None = None) -> None:
-    """DELETE (RFC 7644 §3.6): the database cascades the memberships; member users stay."""
+    """DELETE (RFC 7644 §3.6): its members stay; the groups it was in lose it visibly."""
     with tx.write() as session:
+        lock_memberships(session, group_id, "group")
         group = _locked(session, group_id, if_match)
+        remove_everywhere(session, group.id, actor, "group")
         audit.record(session, actor, "group.delete", _target(group),
                      audit.diff(group.data, {}))
         session.delete(group)
+
+
+def lock_memberships(session, member_id: str, kind: str = "user") -> None:
+    """Lock the groups a member is in, before the member's row (members.containing)."""
+    group_members.containing(session, member_id, kind, lock=True)
+
+
+def remove_everywhere(session, member_id: str, actor, kind: str = "user") -> int:
+    """A user or group leaves all its groups (DELETE, hide, revival); returns how many.
+
+    In the caller's transaction: each group gets a new version and a `group.patch`
+    change record naming the member removed, as a PATCH removing it would.
+    """
+    left = group_members.drop(session, member_id, kind)
+    changes = group_members.Delta(removed=[member_id]).changes()
+    audit.record_many(session, [audit.entry(actor, "group.patch", Target("Group", gid, name),
+                                            changes) for gid, name in left])
+    return len(left)
 
 
 def _target(group: Group) -> Target:

@@ -20,6 +20,7 @@ from models import Group
 from models import GroupMember
 from models import User
 from models import db
+from models import utcnow
 from scim import query
 from scim import resource
 from scim.errors import InvalidPath
@@ -147,6 +148,44 @@ def remove(session, group_id: str, ids: list[str]) -> list[str]:
 def remove_all(session, group_id: str) -> list[str]:
     """DELETE every member (RFC 7644 §3.5.2.2, `remove` of `members` without a value)."""
     return _delete(session, group_id)
+
+
+_MEMBER_OF = {"user": GroupMember.user_id, "group": GroupMember.member_group_id}
+
+
+def containing(session, member_id: str, kind: str, lock: bool = False) -> list[str]:
+    """The ids of the groups that `member_id` (a "user" or "group") is a direct member of.
+
+    With `lock`, on PostgreSQL, those groups are locked as a group write locks them (FOR
+    NO KEY UPDATE), in id order: a DELETE takes them before the member's own row, the
+    order of a group PATCH naming that member, so the two wait, never deadlock.
+    """
+    stmt = (select(GroupMember.group_id).where(_MEMBER_OF[kind] == member_id)
+            .order_by(GroupMember.group_id))
+    ids = list(session.execute(stmt).scalars())
+    if lock and ids and db.engine.dialect.name == "postgresql":
+        for part in _chunks(ids):
+            session.execute(select(Group.id).where(Group.id.in_(part)).order_by(Group.id)
+                            .with_for_update(key_share=True))
+    return ids
+
+
+def drop(session, member_id: str, kind: str) -> list[tuple[str, str]]:
+    """End every membership of a user or group, bumping each group's version (its ETag).
+
+    Two statements whose cost follows the member's memberships; returns the groups it
+    left as (id, displayName), for their change records.
+    """
+    stmt = (delete(GroupMember).where(_MEMBER_OF[kind] == member_id)
+            .returning(GroupMember.group_id).execution_options(synchronize_session=False))
+    ids = sorted(set(session.execute(stmt).scalars()))
+    left: list[tuple[str, str]] = []
+    for part in _chunks(ids):
+        bump = (update(Group.__table__).where(Group.id.in_(part))
+                .values(version=Group.version + 1, last_modified=utcnow())
+                .returning(Group.id, Group.display_name))
+        left += [tuple(row) for row in session.execute(bump)]
+    return sorted(left)
 
 
 def remove_matching(session, group_id: str, node) -> list[str]:

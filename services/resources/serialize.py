@@ -6,6 +6,7 @@ from scim.schema import GROUP
 from scim.schema import USER
 from scim.schema import USER_SCHEMA
 from services.groups import reads as memberships
+from services.users import managers
 
 # Attributes come out in the schema's order (userName first), extensions after the core.
 _RANK = {name: i for i, name in enumerate(
@@ -47,7 +48,7 @@ def user(row: User, base_url: str, groups: list | None = None) -> dict:
     for key in keys:
         out[key] = data[key]
     manager = (data.get(ENTERPRISE) or {}).get("manager")
-    if manager:
+    if manager and managers.is_id(manager.get("value")):  # a pending one has no $ref
         enterprise = dict(out[ENTERPRISE])
         enterprise["manager"] = {**manager, "$ref": f"{base_url}/Users/{manager['value']}"}
         out[ENTERPRISE] = enterprise

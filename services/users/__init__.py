@@ -14,6 +14,7 @@ from scim.schema import ENTERPRISE
 from services import audit
 from services import custom_fields
 from services import errors
+from services import groups
 from services import settings
 from services import tx
 from services.context import current_directory_id
@@ -21,6 +22,7 @@ from services.context import note
 from services.resources import listing
 from services.resources.listing import Search
 from services.resources.preconditions import check_if_match
+from services.users import managers
 from services.users import rules
 from services.users import store
 from services.users import write
@@ -74,21 +76,20 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
 def create(body: dict, actor) -> tuple[User, bool]:
     """Create a user from a POST body; returns (user, created).
 
-    With link-on-create on, a POST for an existing user updates that user instead (and
-    so does a POST naming a hidden user: it comes back), and `created` is False.
-    :raise errors.Conflict: when userName (or the matching email) is taken.
+    With link-on-create on, a POST for an existing user updates the attributes it carries
+    (`_link`); a POST naming a hidden user brings it back without its groups (`_revive`).
+    Then `created` is False.
+    :raise errors.Conflict: when userName (or the matching email) is taken, or when the
+        POST's matching keys name different users.
     """
     rtype = resource_type()
     data = _load(body, rtype)
     with tx.write() as session:
         existing = rules.find_existing(session, data)
-        if existing is not None and (existing.hidden or settings.get("link_on_create")):
-            note(f"linked POST to existing user {existing.id}")
-            user = tx.locked_one(session, select(User).where(User.id == existing.id),
-                                 f"User {existing.id} not found", refresh=True)
-            session.expunge(user)
-            _replace(session, user, data, rtype, actor, "user.link")
-            return user, False
+        if existing is not None and existing.hidden:
+            return _revive(session, existing.id, data, rtype, actor), False
+        if existing is not None and settings.get("link_on_create"):
+            return _link(session, existing.id, data, rtype, actor), False
         if existing is not None:
             raise errors.Conflict(f"userName {data['userName']!r} is already in use", "userName")
         rules.lock(session, data, was_active=False)
@@ -97,6 +98,58 @@ def create(body: dict, actor) -> tuple[User, bool]:
                                "user.create", was_active=False, new=True)
         write.save(session, [change])
     return user, True
+
+
+def _relocked(session, user_id: str) -> User:
+    """The user found by a POST, read again under its row lock and detached."""
+    user = tx.locked_one(session, select(User).where(User.id == user_id),
+                         f"User {user_id} not found", refresh=True)
+    session.expunge(user)
+    return user
+
+
+def _revive(session, user_id: str, data: dict, rtype, actor) -> User:
+    """A POST naming a hidden user: the account comes back as the POST says, and bare.
+
+    The POST may be a rehire or someone given a reused address: nothing of the old
+    account's access comes back (memberships left when it was hidden; any left from
+    before that rule are removed here, with their group change records).
+    """
+    note(f"revived hidden user {user_id}")
+    user = _relocked(session, user_id)
+    groups.remove_everywhere(session, user.id, actor)
+    _replace(session, user, data, rtype, actor, "user.revive", revived=True)
+    return user
+
+
+def _link(session, user_id: str, data: dict, rtype, actor) -> User:
+    """Link-on-create: update the attributes the POST carries, keep the rest.
+
+    A POST that changes nothing (a replay) writes nothing and keeps the version.
+    """
+    user = _relocked(session, user_id)
+    after = merged(user.data, data)
+    managers.normalise(session, user.data, after)
+    if after == user.data:
+        note(f"linked POST to existing user {user.id}: nothing changed")
+        return user
+    note(f"linked POST to existing user {user.id}")
+    _replace(session, user, after, rtype, actor, "user.link")
+    return user
+
+
+def merged(stored: dict, sent: dict) -> dict:
+    """`stored` updated with what `sent` carries (a linked POST).
+
+    Complex and extension values merge per attribute; anything else, multi-valued
+    attributes included, is replaced whole.
+    """
+    out = dict(stored)
+    for key, value in sent.items():
+        old = out.get(key)
+        both = isinstance(old, dict) and isinstance(value, dict)
+        out[key] = merged(old, value) if both else value
+    return out
 
 
 def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
@@ -159,6 +212,7 @@ def _patched(user: User, operations, rtype, actor, if_match: str | None,
                                       max_value_length=settings.max_value_length(), quirks=quirks)
     for quirk in quirks:
         note(quirk)
+    managers.normalise(session or db.session, before, after)
     if after == before:
         _note_ignored(ignored)
         return None
@@ -180,23 +234,34 @@ def _store(session, change: write.Write) -> bool:
 
 
 def delete(user_id: str, actor, if_match: str | None = None) -> None:
-    """DELETE: remove the user, or deactivate and hide it when the delete mode says so."""
+    """DELETE: remove the user, or deactivate and hide it when the delete mode says so.
+
+    Either way the user leaves its groups, each with a new version and a change record.
+    """
     with tx.write() as session:
+        groups.lock_memberships(session, user_id)
         # FOR UPDATE, not the usual FOR NO KEY UPDATE: a write naming this user as its
         # manager holds the row FOR KEY SHARE, so one of the two waits for the other
-        # (store.check_manager), and _clear_manager then sees every report.
+        # (services/users/managers.py), and _clear_manager then sees every report.
         user = _locked(session, user_id, if_match, for_delete=True)
+        groups.remove_everywhere(session, user.id, actor)
         if settings.get("delete_mode") == "deactivate":
-            user.hidden, user.active = True, False
-            user.data = {**user.data, "active": False}
-            write.touch(user)
-            audit.record(session, actor, "user.hide", write.target(user),
-                         {"active": [True, False], "hidden": [False, True]})
+            _hide(session, user, actor)
             return
         audit.record(session, actor, "user.delete", write.target(user),
                      audit.diff(user.data, {}))
         _clear_manager(session, user.id, actor)
         session.delete(user)
+
+
+def _hide(session, user: User, actor) -> None:
+    changes = {"hidden": [False, True]}
+    if user.active:
+        changes["active"] = [True, False]
+    user.hidden, user.active = True, False
+    user.data = {**user.data, "active": False}
+    write.touch(user)
+    audit.record(session, actor, "user.hide", write.target(user), changes)
 
 
 def _clear_manager(session, manager_id: str, actor) -> None:
@@ -241,7 +306,8 @@ def _locked(session, user_id: str, if_match: str | None, for_delete: bool = Fals
     return user
 
 
-def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None:
+def _replace(session, user: User, data: dict, rtype, actor, action: str,
+             revived: bool = False) -> None:
     """PUT, or a POST linked to `user` (detached, read under its row lock)."""
     before = dict(user.data)
     if "active" not in data and not user.hidden:
@@ -251,7 +317,7 @@ def _replace(session, user: User, data: dict, rtype, actor, action: str) -> None
     _check_unique_name(session, data, user.id)
     rules.lock(session, data, was_active)
     change = write.prepare(write.Checks(session, locked=True), user, before, data, rtype,
-                           actor, action, was_active=was_active)
+                           actor, action, was_active=was_active, revived=revived)
     write.save(session, [change])
 
 

@@ -100,26 +100,56 @@ def seat_free(session) -> bool:
     return session.execute(_ACTIVE).scalar() < settings.get("seat_limit")
 
 
-def require_email(data: dict) -> None:
-    if settings.get("require_email") and not any(e.get("value") for e in data.get("emails", [])):
-        raise errors.Invalid("an email address is required (provisioning rule)", "emails")
+def require_email(after: dict, before: dict | None = None) -> None:
+    """The require-email rule, which never blocks deprovisioning.
+
+    A create (`before` None) needs an email; an update only when it would remove the
+    email, and never when it leaves the user deactivated.
+    """
+    if not settings.get("require_email") or has_email(after):
+        return
+    if before is not None and (not has_email(before) or after.get("active") is False):
+        return
+    raise errors.Invalid("an email address is required (provisioning rule)", "emails")
+
+
+def has_email(data: dict) -> bool:
+    return any(e.get("value") for e in data.get("emails", []))
 
 
 def find_existing(session, data: dict) -> User | None:
-    """The user a POST collides with: by userName, or by email/externalId for linking."""
+    """The user a POST names, if any, by each matching key it carries.
+
+    Its userName key and, with link-on-create, its externalId and (with email as the
+    matching attribute) its work email.
+
+    :raise errors.Conflict: when these keys name different users; the detail names both.
+    """
+    named = {}  # user id -> (the user, the key that named it)
+    for key, users in _matches(session, data):
+        for user in users:
+            named.setdefault(user.id, (user, key))
+    if len(named) > 1:
+        (first, how), (second, other) = list(named.values())[:2]
+        raise errors.Conflict(f"this POST names two users: {how} matches user {first.id}, "
+                              f"{other} matches user {second.id}", "userName")
+    return next(iter(named.values()))[0] if named else None
+
+
+def _matches(session, data: dict):
+    """(key description, users it names) for each matching key the POST carries."""
     stmt = select(User).where(User.user_name_key == casefold.key(data["userName"]))
-    user = session.execute(stmt).scalar_one_or_none()
-    if user is not None or not settings.get("link_on_create"):
-        return user
-    email = work_email(data)
+    yield "userName", session.execute(stmt).scalars().all()
+    if not settings.get("link_on_create"):
+        return
+    if data.get("externalId"):
+        stmt = select(User).where(User.external_id == data["externalId"]).limit(2)
+        yield "externalId", session.execute(stmt).scalars().all()
+    email = matching_email(data)
     if email:
         stmt = select(User).join(UserValue).where(
-            UserValue.attr == "emails", UserValue.value_key == casefold.key(email))
-        user = session.execute(stmt.limit(1)).scalar_one_or_none()
-    if user is None and data.get("externalId"):
-        stmt = select(User).where(User.external_id == data["externalId"])
-        user = session.execute(stmt.limit(1)).scalar_one_or_none()
-    return user
+            UserValue.attr == "emails", UserValue.value_key == casefold.key(email)).limit(2)
+        yield "email", session.execute(stmt).scalars().unique().all()
 
 
 def matching_email(data: dict) -> str | None:

@@ -14,7 +14,6 @@ from scim import query
 from scim.errors import InvalidFilter
 from scim.schema import ENTERPRISE
 from services import column_lengths
-from services import errors
 
 # (column attribute, SCIM path) pairs kept in sync with `data` for indexed filtering.
 CORE_COLUMNS = {
@@ -130,28 +129,14 @@ def _rows(user_id: str, key: str, entries: list) -> list[dict]:
     return rows
 
 
-def check_manager(session, user_id: str, data: dict, known: set | None = None,
-                  lock: bool = False) -> None:
-    """A manager must be another existing user.
-
-    `known`, when given, holds the ids already found to be users (see `existing`).
-    With `lock`, inside a write transaction, the manager row is read FOR KEY SHARE on
-    PostgreSQL: a DELETE of the manager (FOR UPDATE) then waits for this write to
-    commit and clears the reference it sees, or this read waits for the DELETE and finds
-    no manager. SQLite serialises writers anyway.
-    :raise errors.Invalid: naming the id otherwise.
-    """
-    manager = _get(data, (ENTERPRISE, "manager", "value"))
-    if manager is None:
-        return
-    if manager == user_id:
-        raise errors.Invalid("a user cannot be their own manager", "manager")
-    if manager not in (known if known is not None else existing(session, [manager], lock)):
-        raise errors.Invalid(f"manager {manager!r} is not a user here", "manager")
-
-
 def existing(session, ids: list, lock: bool = False) -> set:
-    """The ids among `ids` of visible users, in one query (locked as in check_manager)."""
+    """The ids among `ids` of visible users, in one query.
+
+    With `lock`, inside a write transaction, the rows are read FOR KEY SHARE on
+    PostgreSQL: a DELETE of a manager (FOR UPDATE) then waits for this write to commit
+    and clears the reference it sees, or this read waits for the DELETE and finds no
+    manager. SQLite serialises writers anyway.
+    """
     if not ids:
         return set()
     stmt = select(User.id).where(User.id.in_(ids), User.hidden.is_(False))

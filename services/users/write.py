@@ -28,6 +28,7 @@ from services import column_lengths
 from services import errors
 from services.audit import Target
 from services.context import current_directory_id
+from services.users import managers
 from services.users import rules
 from services.users import store
 
@@ -49,6 +50,8 @@ class Write:
     manager_changed: bool
     checked: bool  # prepared under the locks, in the transaction that saves it
     ignored: list = field(default_factory=list)
+    revived: bool = False  # a hidden user brought back by a POST
+    actor: object = None
 
 
 class Checks:
@@ -76,12 +79,13 @@ def new_user() -> User:
 
 
 def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor, action: str,
-            *, was_active: bool, new: bool = False, now=None) -> Write:
+            *, was_active: bool, new: bool = False, revived: bool = False, now=None) -> Write:
     """Apply the rules to `after` and build the write; `user` becomes the row as written.
 
     :raise errors.Conflict: for a work email taken under email matching.
     :raise errors.Invalid: for a missing required email, a manager that is no user, or a
         value longer than its column.
+    `revived`: a hidden user brought back by a POST, which the rules treat as a create.
     """
     session = checks.session
     at_version = None if new else user.version
@@ -89,12 +93,15 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     granted = rules.claims_seat(after, was_active)
     user.seat_waiting = checks.seats.admit(after, was_active) if granted else False
     granted = granted and not user.seat_waiting
-    rules.require_email(after)
-    manager_changed = _manager(after) != _manager(before)
-    if manager_changed:  # an unchanged reference was checked when set
-        store.check_manager(session, user.id, after, checks.managers, lock=checks.locked)
+    rules.require_email(after, None if new or revived else before)
+    stored = managers.Reference(user.manager_id, user.manager_ref)
+    manager = stored
+    if _manager(after) != _manager(before) or stored.pending:  # a linked one was checked
+        manager = managers.resolve(session, user.id, after, checks.managers, checks.locked)
+    manager_changed = manager != stored
     user.data = after
     store.sync_columns(user, after)
+    user.manager_id, user.manager_ref = manager
     touch(user, now)
     column_lengths.check_row(user)
     stale_keys, values = store.value_changes(user.id, before, after, rtype)
@@ -103,7 +110,7 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     if granted:
         checks.seats.active += 1
     return Write(user, new, at_version, before, after, was_active, stale_keys, values, record,
-                 granted, manager_changed, checks.locked)
+                 granted, manager_changed, checks.locked, revived=revived, actor=actor)
 
 
 def save(session, writes: list[Write]) -> bool:
@@ -128,6 +135,7 @@ def save(session, writes: list[Write]) -> bool:
     except IntegrityError as error:
         raise _integrity(error, writes) from error
     audit.record_many(session, [w.record for w in writes])
+    managers.link_pending(session, writes)
     return True
 
 
@@ -140,7 +148,7 @@ def _recheck(session, write: Write) -> bool:
     rules.lock(session, write.after, write.was_active)
     rules.check_email_unique(session, write.after, None if write.new else user.id)
     if write.manager_changed:
-        store.check_manager(session, user.id, write.after, lock=True)
+        managers.recheck(session, user)
     return not write.seat_granted or rules.seat_free(session)
 
 

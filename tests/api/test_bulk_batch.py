@@ -55,8 +55,10 @@ def mixed(ids):
         new_user("a-again", "A@Example.com"),  # 409: created earlier in this request
         new_user("managed", "managed@example.com",
                  **{ENTERPRISE: {"manager": {"value": ids["boss@example.com"]}}}),
-        new_user("no-boss", "no-boss@example.com",
-                 **{ENTERPRISE: {"manager": {"value": "nobody"}}}),  # 400
+        new_user("no-boss", "no-boss@example.com",  # 201: an employeeNumber, kept pending
+                 **{ENTERPRISE: {"manager": {"value": "nobody"}}}),
+        new_user("ghost-boss", "ghost-boss@example.com",  # 400: an id that is no user
+                 **{ENTERPRISE: {"manager": {"value": "00000000-0000-4000-8000-000000000000"}}}),
         new_user("long", "long@example.com", title="t" * 600),  # 400: users.title
         new_user("long-value", "lv@example.com",  # 400: user_values.display
                  phoneNumbers=[{"value": "1", "display": "d" * 600}]),
@@ -71,7 +73,8 @@ def mixed(ids):
 
 
 MIXED = [("a", "201"), ("revived", "200"), ("bad", "400"), ("taken", "409"),
-         ("a-again", "409"), ("managed", "201"), ("no-boss", "400"), ("long", "400"),
+         ("a-again", "409"), ("managed", "201"), ("no-boss", "201"), ("ghost-boss", "400"),
+         ("long", "400"),
          ("long-value", "400"), ("accent", "201"), ("accent-lower", "409"), (None, "200"),
          ("z", "201"), ("bad-again", "201")]
 # With unknown attributes rejected, `a` fails: its name stays free, the PATCH of it fails.
@@ -263,8 +266,13 @@ def test_a_failing_batch_leaves_each_operation_to_itself(scim, monkeypatch, capl
     assert scim.get("Users").get_json()["totalResults"] == 2
 
 
-@pytest.mark.parametrize("rule", [{"link_on_create": True}, {"matching_attribute": "email"}])
-def test_rules_that_look_at_earlier_creates_go_one_by_one(scim, make_user, batches, rule):
+@pytest.mark.parametrize(("rule", "expected"), [
+    ({"link_on_create": True}, "201"),  # under userName matching an email links nobody
+    ({"link_on_create": True, "matching_attribute": "email"}, "200"),
+    ({"matching_attribute": "email"}, "409"),
+])
+def test_rules_that_look_at_earlier_creates_go_one_by_one(scim, make_user, batches, rule,
+                                                          expected):
     rules.save(rule, ADMIN)
     make_user("old@example.com")
     body = run(scim, bulk(new_user("1", "new@example.com"),
@@ -272,7 +280,6 @@ def test_rules_that_look_at_earlier_creates_go_one_by_one(scim, make_user, batch
                               {"value": "old@example.com", "type": "work"}])))
     assert batches == []
     # Linked to old@ by its email (200), or refused because the email is taken (409).
-    expected = "200" if "link_on_create" in rule else "409"
     assert [r["status"] for r in body["Operations"]] == ["201", expected]
 
 

@@ -220,12 +220,18 @@ def test_manager_in_its_three_forms(scim, created):
     assert scim.patch(f"Users/{uid}", ops(bare)).get_json()[ENTERPRISE]["manager"]["value"] == mid
 
 
-def test_manager_must_exist(scim, created):
+def test_a_manager_id_must_exist(scim, created):
+    """An id is Rollcall's own: one that names no user is refused.
+
+    A value that is no id is read as an employeeNumber and kept pending
+    (test_identity_managers.py).
+    """
+    ghost = "00000000-0000-4000-8000-000000000000"
     response = scim.patch(f"Users/{created['id']}", ops(
-        {"op": "add", "path": f"{ENTERPRISE}:manager", "value": "nobody"}))
+        {"op": "add", "path": f"{ENTERPRISE}:manager", "value": ghost}))
     assert response.status_code == 400
     assert response.get_json()["scimType"] == "invalidValue"
-    assert "nobody" in response.get_json()["detail"]
+    assert ghost in response.get_json()["detail"]
 
 
 def test_deleting_a_manager_clears_the_reference(scim, created):

@@ -82,12 +82,13 @@ def test_without_link_on_create_a_duplicate_post_is_409(scim, set_rules):
 @pytest.mark.parametrize("second", [
     user_body("ann@example.com", displayName="Ann Updated"),                # same userName
     user_body("ann.other", displayName="Ann Updated",                       # same work email
+              # (a matching key only with email as the matching attribute)
               emails=[{"value": "ANN@example.com", "type": "work"}]),
     user_body("ann.third", displayName="Ann Updated", externalId="ext-1",   # same externalId
               emails=[{"value": "other@example.com", "type": "work"}]),
 ])
 def test_link_on_create_returns_the_existing_user(scim, set_rules, second):
-    set_rules(link_on_create=True)
+    set_rules(link_on_create=True, matching_attribute="email")
     first = scim.post("Users", user_body("ann@example.com", externalId="ext-1")).get_json()
     response = scim.post("Users", second)
     assert response.status_code == 200  # linked: updated, not created

@@ -218,3 +218,33 @@ def test_case_variant_creates_make_one_user(live):
         assert [n for n in names if ascii_lower(n) == ascii_lower(base)] == [
             results_name(results)]
     assert user_problems() == []
+
+
+def test_users_deleted_while_groups_add_them_leave_no_member_and_no_stale_group(live):
+    """No deadlock, and no membership of a deleted user survives.
+
+    DELETE locks the user's groups before the user (services/groups/members.py
+    `containing`), the order of a group PATCH naming that user.
+    """
+    http = live()
+    status, _, group = http.call("POST", "/scim/v2/Groups", {"displayName": "Ødegård Team"})
+    assert status == 201, group
+    path = f"/scim/v2/Groups/{group['id']}"
+    for round_ in range(ROUNDS):
+        ids = [create(http, user_name(round_, i))["id"] for i in range(CLIENTS // 2)]
+        status, _, _ = http.call("PATCH", path, patch_body(
+            {"op": "add", "path": "members", "value": [{"value": ids[0]}]}))
+        assert status in (200, 204)
+        jobs = [job(http, "DELETE", f"/scim/v2/Users/{user_id}") for user_id in ids]
+        jobs += [job(http, "PATCH", path, patch_body(
+            {"op": "add", "path": "members", "value": [{"value": user_id}]}))
+            for user_id in ids]
+        results = run_together(jobs)
+        deleted, added = results[:len(ids)], results[len(ids):]
+        assert {status for status, _, _ in deleted} == {204}, deleted
+        # Before the delete: 200/204 (the delete then removes it again); after: 400.
+        assert {status for status, _, _ in added} <= {200, 204, 400}, added
+        assert fresh().execute(select(GroupMember.user_id).where(
+            GroupMember.group_id == group["id"])).scalars().all() == []
+        status, _, body = http.call("GET", path)
+        assert "members" not in body

@@ -278,8 +278,10 @@ def _user_row_problems(user: User, rtype) -> list[str]:
     if actual != sorted(expected):
         problems.append(f"user {user.id}: value rows {actual} do not match data {sorted(expected)}")
     manager = ((data.get(ENTERPRISE) or {}).get("manager") or {}).get("value")
-    if user.manager_id != manager:
-        problems.append(f"user {user.id}: manager_id {user.manager_id} != data {manager}")
+    # A pending manager (an employeeNumber no single user has yet) is manager_ref instead.
+    if (user.manager_id or user.manager_ref) != manager or (user.manager_id and user.manager_ref):
+        problems.append(f"user {user.id}: manager_id {user.manager_id} / manager_ref "
+                        f"{user.manager_ref} != data {manager}")
     return problems
 
 
