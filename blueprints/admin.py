@@ -16,15 +16,18 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from blueprints import directory_scope
 from blueprints.access import reader_required
-from blueprints.scim import base_url
 from extensions import login_manager
 from services import admins
 from services import custom_fields
 from services import rules
 from services.audit import requestlog
+from services.clock import utcnow
+from services.ops import config as ops_config
 from services.readmodels import dashboard as dashboard_service
 from services.readmodels import guide
+from services.readmodels import overview
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,7 +35,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECTIONS = {"admin_tokens": "admin.tokens", "admin_fields": "admin.fields",
             "admin_settings": "admin.settings", "admin_directory": "admin.directory",
             "admin_events": "admin.events",
-            "admin_mappings": "admin.mappings", "admin_admins": "admin.admins"}
+            "admin_mappings": "admin.mappings", "admin_admins": "admin.admins",
+            "admin_directories": "admin.directories", "admin_orphans": "admin.directory"}
 
 
 @bp.before_request
@@ -62,6 +66,7 @@ def navigation():
         nav.append(("audit.index", "Audit log"))
     if "admin_health.index" in current_app.view_functions:
         nav.insert(1, ("admin_health.index", "Health"))
+    nav.append(("admin.directories", "Directories"))
     if current_user.is_admin:
         nav.append(("admin.admins", "Admins"))
     return {"nav": nav, "nav_active": _active(), "can_write": current_user.is_admin}
@@ -86,9 +91,12 @@ def actor():
 @bp.get("/")
 @reader_required
 def dashboard():
+    everywhere = overview.rows(utcnow(), ops_config.from_mapping(current_app.config))
     return render_template("admin/dashboard.html", summary=dashboard_service.summary(),
-                           tenant_url=base_url(), request_log=requestlog.health(),
-                           public_url=current_app.config.get("PUBLIC_URL"))
+                           tenant_url=directory_scope.current_tenant_url(),
+                           request_log=requestlog.health(),
+                           public_url=current_app.config.get("PUBLIC_URL"),
+                           directories=everywhere)
 
 
 @bp.get("/setup")
@@ -97,18 +105,25 @@ def setup():
     recommended, other = guide.mappings()
     current = rules.current()
     matching = current["matching_attribute"]
-    return render_template("admin/setup.html", tenant_url=base_url(), recommended=recommended,
+    return render_template("admin/setup.html", tenant_url=directory_scope.current_tenant_url(),
+                           recommended=recommended,
                            other=other, matching=guide.matching_target(matching),
                            matching_rule=matching, custom_urn=custom_fields.urn(),
                            needs_email=current["require_email"] or matching == "email",
                            type_notes=guide.custom_type_notes(recommended))
 
 
+directory_scope.install(bp)
+bp.app_context_processor(directory_scope.template_context)
+
+
 # Route modules attach to `bp`; imported last because they import it.
 from blueprints import admin_admins  # noqa: E402,F401
+from blueprints import admin_directories  # noqa: E402,F401
 from blueprints import admin_directory  # noqa: E402,F401
 from blueprints import admin_events  # noqa: E402,F401
 from blueprints import admin_fields  # noqa: E402,F401
 from blueprints import admin_mappings  # noqa: E402,F401
+from blueprints import admin_orphans  # noqa: E402,F401
 from blueprints import admin_settings  # noqa: E402,F401
 from blueprints import admin_tokens  # noqa: E402,F401

@@ -38,7 +38,7 @@ def export_users():
     trail.exported("directory", "users.csv")
     fields = [field.name for field in custom_fields.active()]
     rows = directory.export(f, custom_fields.urn(), fields)
-    response = Response(stream_with_context(_csv(rows)), mimetype="text/csv")
+    response = Response(stream_with_context(csv_stream(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="rollcall-users.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -98,7 +98,7 @@ def _page_number() -> int:
     return max(1, min(request.args.get("page", 1, type=int), 1_000_000))
 
 
-def _csv(rows):
+def csv_stream(rows):
     # Excel reads a CSV as the local code page unless it starts with a UTF-8 byte-order mark.
     yield "\ufeff"
     buffer = io.StringIO()

@@ -16,6 +16,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from blueprints import directory_scope
 from blueprints.access import admin_required
 from blueprints.access import reader_required
 from blueprints.ops_forms import EmailForm
@@ -46,6 +47,9 @@ def gate():
     requestlog.writer_for(current_app).flush()
     tx.discard()  # read the rows the writer just committed
     return None
+
+
+directory_scope.install(bp)
 
 
 def settings() -> ops_config.OpsConfig:

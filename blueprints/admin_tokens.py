@@ -7,6 +7,7 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 
+from blueprints import directory_scope
 from blueprints.access import admin_required
 from blueprints.access import reader_required
 from blueprints.admin import actor
@@ -14,7 +15,6 @@ from blueprints.admin import bp
 from blueprints.forms import ConfirmForm
 from blueprints.forms import TokenForm
 from blueprints.forms import show_error
-from blueprints.scim import base_url
 from services import tokens
 from services.clock import utcnow
 from services.errors import ServiceError
@@ -88,7 +88,8 @@ def _issue(form: TokenForm, rotated_from):
         show_error(form, error, "name")
         return None
     html = render_template("admin/token_created.html", token=token, secret=secret,
-                           rotated_from=rotated_from, tenant_url=base_url())
+                           rotated_from=rotated_from,
+                           tenant_url=directory_scope.current_tenant_url())
     response = make_response(html, 201)
     # The secret exists only in this response: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"

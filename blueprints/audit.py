@@ -27,6 +27,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from blueprints import directory_scope
 from blueprints import trail
 from blueprints.access import reader_required
 from security import row_id
@@ -50,6 +51,9 @@ def gate():
         return redirect(url_for("auth.password"))
     requestlog.writer_for(current_app).flush()
     return None
+
+
+directory_scope.install(bp)
 
 
 @bp.get("/")
@@ -184,7 +188,8 @@ def _request_filter() -> tuple[audit_query.RequestFilter, list]:
         errors=args.get("errors") in ("1", "True", "true"),
         method=_one_of(args.get("method", ""), audit_query.METHODS),
         resource_type=_one_of(args.get("resource_type", ""), audit_query.RESOURCE_TYPES),
-        token=args.get("token", "").strip()[:100], q=args.get("q", "").strip()[:200])
+        token=args.get("token", "").strip()[:100], q=args.get("q", "").strip()[:200],
+        all_directories=_all_directories())
     return f, errors
 
 
@@ -194,8 +199,13 @@ def _change_filter() -> tuple[audit_query.ChangeFilter, list]:
         since=_when("since", errors), until=_when("until", errors),
         actor=args.get("actor", "").strip()[:200], action=args.get("action", "").strip()[:64],
         resource_type=args.get("resource_type", "").strip()[:32],
-        q=args.get("q", "").strip()[:200])
+        q=args.get("q", "").strip()[:200], all_directories=_all_directories())
     return f, errors
+
+
+def _all_directories() -> bool:
+    """`all_directories=1`: every directory's records; else the current directory's."""
+    return request.args.get("all_directories") in ("1", "True", "true")
 
 
 def _one_of(value: str, allowed) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from models import ChangeRecord
 from models import RequestLog
 from models import db
+from models.scoping import ALL_DIRECTORIES
 from services.audit import query as audit_query
 
 BATCH = 1000
@@ -22,9 +23,9 @@ HASHES = ("seq", "content_hash", "prev_hash", "chain_hash")
 COLUMNS = {
     "requests": ("id", "at", "request_id", "token_name", "token_prefix", "client_ip",
                  "user_agent", "method", "path", "status", "duration_ms", "resource_type",
-                 "resource_id", "error", "notes") + HASHES,
+                 "resource_id", "error", "notes", "directory_id") + HASHES,
     "changes": ("id", "at", "request_id", "actor_kind", "actor", "action", "resource_type",
-                "resource_id", "resource_name", "changes") + HASHES,
+                "resource_id", "resource_name", "changes", "directory_id") + HASHES,
 }
 FORMATS = ("csv", "jsonl")
 # A spreadsheet would run these as formulas; user agents and names come from outside.
@@ -62,6 +63,8 @@ def batches(kind: str, f) -> Iterator[list]:
         stmt = select(*columns).where(*conditions)
         if last is not None:
             stmt = stmt.where(model.id > last)
+        # The filter's conditions name the directory, or all of them (query._directory).
+        stmt = stmt.execution_options(**ALL_DIRECTORIES)
         rows = db.session.execute(stmt.order_by(model.id).limit(BATCH)).all()
         if rows:
             yield rows

@@ -35,8 +35,10 @@ from models import RequestLog
 from models import User
 from models import db
 from models import utcnow
+from models.scoping import ALL_DIRECTORIES
 from scim.query import escape_like
 from services import caches
+from services.context import current_directory_id
 
 PER_PAGE = 50
 STATUS_CLASSES = (2, 3, 4, 5)
@@ -57,6 +59,7 @@ class RequestFilter:
     resource_type: str = ""
     token: str = ""
     q: str = ""  # a path fragment (has / ? = & or a space), or exactly a name or an id
+    all_directories: bool = False  # else the current directory's (services.context) only
 
     def args(self) -> dict:
         """The set filters as query-string arguments, for links and exports."""
@@ -71,6 +74,7 @@ class ChangeFilter:
     action: str = ""  # exact, or a prefix ending in "." (e.g. "user.")
     resource_type: str = ""
     q: str = ""  # exactly: a resource name (userName), a resource id or a request id
+    all_directories: bool = False
 
     def args(self) -> dict:
         return _args(self)
@@ -113,7 +117,7 @@ def request_conditions(f: RequestFilter) -> list:
         ids = [f.q, *_named(f.q)]
         conditions.append(or_(r.request_id == f.q, r.resource_id.in_(ids),
                               _part_of(r.looked_up, f.q)))
-    return conditions
+    return conditions + _directory(r, f.all_directories, alone=not conditions)
 
 
 _trigram_by_url: dict = {}
@@ -170,7 +174,20 @@ def change_conditions(f: ChangeFilter) -> list:
     if f.q:
         conditions.append(or_(c.resource_id == f.q, c.request_id == f.q,
                               _part_of(func.lower(c.resource_name), f.q, sql_lower=True)))
-    return conditions
+    return conditions + _directory(c, f.all_directories, alone=not conditions)
+
+
+def _directory(model, all_directories: bool, alone: bool) -> list:
+    """The current directory's records, unless all are asked for (one chain holds them all).
+
+    `alone` (no other filter): the (directory_id, id) index pages it. Beside another filter,
+    that filter's index must find the rows; `directory_id + 0` keeps the planner off the
+    directory's index, which on a one-directory install matches every row.
+    """
+    if all_directories:
+        return []
+    column = model.directory_id if alone else model.directory_id + 0
+    return [column == current_directory_id()]
 
 
 def _time(model, since, until) -> list:
@@ -227,9 +244,10 @@ def names(ids) -> dict[str, tuple[str, str]]:
                ChangeRecord.resource_type.in_(("User", "Group"))),
     )
     out: dict = {}
-    # Live rows first, then change records newest first: the first name seen wins.
-    for rid, rtype, name, _rank, _newest in sorted(db.session.execute(stmt),
-                                                 key=lambda r: (r[3], -r[4])):
+    # Live rows first, then change records newest first: the first name seen wins. Ids are
+    # unique across directories, and a page may list all of them.
+    rows = db.session.execute(stmt.execution_options(**ALL_DIRECTORIES))
+    for rid, rtype, name, _rank, _newest in sorted(rows, key=lambda r: (r[3], -r[4])):
         out.setdefault(rid, (rtype, name))
     return out
 
@@ -255,7 +273,8 @@ def changes(f: ChangeFilter, before=None, after=None, limit: int | None = None) 
 
 
 def _page(model, conditions: list, before, after, limit: int) -> Page:
-    stmt = select(model).where(*conditions)
+    # The filter's conditions name the directory (or all of them): see _directory.
+    stmt = select(model).where(*conditions).execution_options(**ALL_DIRECTORIES)
     if after is not None:
         rows = list(db.session.execute(stmt.where(model.id > after)
                                        .order_by(model.id.asc()).limit(limit + 1)).scalars())
@@ -273,23 +292,25 @@ def _page(model, conditions: list, before, after, limit: int) -> Page:
 
 def request_detail(request_log_id: int) -> tuple[RequestLog | None, list[ChangeRecord]]:
     """A logged request and the changes it made."""
-    row = db.session.get(RequestLog, request_log_id)
+    # Records of every directory: the viewer lists them all on request, and ids are global.
+    row = db.session.get(RequestLog, request_log_id, execution_options=ALL_DIRECTORIES)
     return row, (_changes_of(row.request_id) if row else [])
 
 
 def change_detail(change_id: int) -> tuple[ChangeRecord | None, RequestLog | None]:
     """A change record and the SCIM request that made it (none for admin and CLI changes)."""
-    change = db.session.get(ChangeRecord, change_id)
+    change = db.session.get(ChangeRecord, change_id, execution_options=ALL_DIRECTORIES)
     if change is None or not change.request_id:
         return change, None
-    stmt = select(RequestLog).where(RequestLog.request_id == change.request_id).limit(1)
+    stmt = (select(RequestLog).where(RequestLog.request_id == change.request_id).limit(1)
+            .execution_options(**ALL_DIRECTORIES))
     return change, db.session.execute(stmt).scalar_one_or_none()
 
 
 def _changes_of(request_id: str) -> list[ChangeRecord]:
     stmt = select(ChangeRecord).where(ChangeRecord.request_id == request_id).order_by(
         ChangeRecord.id)
-    return list(db.session.execute(stmt).scalars())
+    return list(db.session.execute(stmt.execution_options(**ALL_DIRECTORIES)).scalars())
 
 
 @dataclass(frozen=True)

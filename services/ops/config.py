@@ -11,10 +11,11 @@ CYCLE_INTERVAL_MINUTES = 40
 @dataclass(frozen=True)
 class OpsConfig:
     # A pause longer than this between two requests of a connection ends a cycle.
-    cycle_gap_minutes: float = 10
-    cycle_interval_minutes: float = CYCLE_INTERVAL_MINUTES
+    # (Floats, not ints: from_mapping converts a setting to its default's type.)
+    cycle_gap_minutes: float = 10.0
+    cycle_interval_minutes: float = float(CYCLE_INTERVAL_MINUTES)
     # No cycle for this long: "overdue" (twice the interval by default).
-    cycle_overdue_minutes: float = 2 * CYCLE_INTERVAL_MINUTES
+    cycle_overdue_minutes: float = 2.0 * CYCLE_INTERVAL_MINUTES
     # A cycle whose failure share (references excluded) reaches this degrades the connection.
     degraded_ratio: float = 0.05
     # Alert when a cycle's failure share reaches this, or its 401s reach `alert_unauthorized`.

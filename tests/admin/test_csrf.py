@@ -48,6 +48,9 @@ def test_every_admin_write_without_the_token_is_refused(app, signed_in):
         "/admin/fields/costCode/retire": {},
         "/admin/settings": {"matching_attribute": "email", "delete_mode": "delete",
                             "unknown_attributes": "reject"},
+        "/admin/directories": {"slug": "staging", "name": "Staging"},
+        "/admin/directories/default/rename": {"name": "Renamed"},
+        "/admin/orphans/deactivate": {"user": "x"},
         "/auth/password": {"current": PASSWORD, "new": "a new passphrase",
                            "confirm": "a new passphrase"},
     }

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from services import custom_fields
+from services import directories
 from services import tokens
 from services.actor import CLI
 from services.events import subscriptions
@@ -16,7 +17,8 @@ SELF_SERVICE = {"auth.login", "auth.logout", "auth.password", "auth.sign_out_eve
 READ_PAGES = ["/admin/", "/admin/directory", "/admin/directory/groups",
               "/admin/directory/breakdown", "/admin/setup", "/admin/tokens", "/admin/fields",
               "/admin/settings", "/admin/directory/users.csv", "/admin/mappings",
-              "/admin/events"]
+              "/admin/events", "/admin/directories", "/admin/directories/compare",
+              "/admin/directories/compare?a=staging&b=default", "/admin/orphans"]
 # Running a chain verification only reads the audit trail (and records the result):
 # auditors may, by design (issue 14).
 AUDITOR_POSTS = {"/admin/health/verify"}
@@ -26,10 +28,12 @@ WRITE_LINKS = re.compile(r'href="[^"]*/(revoke|rotate|retire|edit)"')
 @pytest.fixture
 def fixtures(app):
     token, _ = tokens.issue("entra", 90, CLI)
+    staging = directories.create("staging", "Staging", True, CLI)
     custom_fields.define("costCode", "string", False, "", CLI)
     sub, _ = subscriptions.subscribe(CLI, app.config["SECRET_KEY"], "set", "https://siem.example/")
     return {"token_id": token.id, "name": "costCode", "kind": "email", "account_id": 1,
-            "action": "disable", "subscription_id": sub.id, "delivery_id": 1}
+            "action": "disable", "subscription_id": sub.id, "delivery_id": 1,
+            "slug": staging.slug}
 
 
 def write_rules(app):
