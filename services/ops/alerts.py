@@ -8,17 +8,21 @@ enabled channel; when an open alert's condition is no longer found, it closes wi
 """
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
 from models import OpsAlert
 from models import db
+from services import directories
 from services import tx
 from services.audit import chain as audit_chain
 from services.audit import requestlog
 from services.audit import verify as audit_verify
+from services.context import in_directory
 from services.events import subscriptions as event_subscriptions
 from services.ops import board as board_service
 from services.ops import delivery
@@ -58,12 +62,17 @@ class RunResult:
     verified: bool
 
 
-def conditions(board, config: OpsConfig, lost_rows: int | None,
+def conditions(boards: list, config: OpsConfig, lost_rows: int | None,
                events: event_subscriptions.Health | None = None) -> list[Condition]:
-    """Every alerting condition true at the board's time."""
-    out = _token_conditions(board, config)
-    for h in board.connections:
-        out += _connection_conditions(h, board, config)
+    """Every alerting condition true at the boards' time.
+
+    `boards`: (directory, its board) for every directory, the default one first; the
+    audit chain is one for them all.
+    """
+    out = []
+    for directory, board in boards:
+        out += _in_directory(directory, _board_conditions(board, config))
+    board = boards[0][1]
     if board.verify_failed:
         problem = next(c["state"].verify_message for c in board.chains
                        if c["state"] is not None and c["state"].verify_ok is False)
@@ -78,6 +87,35 @@ def conditions(board, config: OpsConfig, lost_rows: int | None,
                              config.base_url + "/admin/audit/"))
     if events is not None:
         out += _outbox_conditions(events, config)
+    return out
+
+
+def _board_conditions(board, config: OpsConfig) -> list[Condition]:
+    out = _token_conditions(board, config)
+    for h in board.connections:
+        out += _connection_conditions(h, board, config)
+    return out
+
+
+def _in_directory(directory, found: list[Condition]) -> list[Condition]:
+    """Outside the default directory, a condition names its directory and links into it.
+
+    Keys stay as they are: they name tokens, and token names are unique across directories.
+    """
+    if directory.id == directories.DEFAULT_ID:
+        return found
+    query = "?" + urlencode({"directory": directory.slug})
+    return [replace(c, subject=f"{directory.name}: {c.subject}",
+                    link=c.link and c.link + query) for c in found]
+
+
+def boards(now: datetime, config: OpsConfig) -> list:
+    """Each directory's board (tokens, connections, cycles), read within that directory."""
+    out = []
+    for directory in directories.all():
+        with in_directory(directory.id):
+            out.append((directory, board_service.snapshot(now, config,
+                                                          board_service.RECENT_HOURS)))
     return out
 
 
@@ -192,8 +230,8 @@ def run(now: datetime, config: OpsConfig, engine, verify: bool | None = None) ->
     verified = _verify_if_due(engine, now) if verify is None else (
         verify and verify_chains(engine))
     db.session.rollback()  # read the verify's result afresh
-    board = board_service.snapshot(now, config, board_service.RECENT_HOURS)
-    found = conditions(board, config, requestlog.lost_count(), event_subscriptions.health())
+    found = conditions(boards(now, config), config, requestlog.lost_count(),
+                       event_subscriptions.health())
     fired, cleared = evaluate(found, now)
     sent = delivery.deliver_due(now)
     return RunResult(fired, cleared, sent, verified)

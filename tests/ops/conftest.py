@@ -67,13 +67,13 @@ def auditor_client(app):
 class Provisioner:
     """A SCIM client with its own User-Agent and token, making real requests."""
 
-    def __init__(self, client, secret, agent):  # noqa: F811 (a parameter, not the fixture)
-        self.client, self.secret, self.agent = client, secret, agent
+    def __init__(self, client, secret, agent, base="/scim/v2"):  # noqa: F811 (a parameter)
+        self.client, self.secret, self.agent, self.base = client, secret, agent, base
 
     def call(self, method, path, body=None):
         headers = {"Authorization": f"Bearer {self.secret}", "User-Agent": self.agent,
                    "Content-Type": "application/scim+json"}
-        return self.client.open(f"/scim/v2/{path}", method=method, json=body, headers=headers,
+        return self.client.open(f"{self.base}/{path}", method=method, json=body, headers=headers,
                                 environ_base={"REMOTE_ADDR": "20.190.128.7"})
 
     def cycle(self, clock, users=(), fail=0, spacing=5):

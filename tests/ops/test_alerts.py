@@ -16,6 +16,7 @@ from models import OpsChannel
 from models import OpsDelivery
 from models import RequestLog
 from models import db
+from services import directories
 from services import sealed
 from services import tokens
 from services.ops import alerts
@@ -23,7 +24,9 @@ from services.ops import config as ops_config
 from services.ops import delivery
 from services.ops import lease
 from tests.conftest import ADMIN
+from services.context import in_directory
 from tests.ops.conftest import ENTRA
+from tests.ops.conftest import OKTA
 from tests.ops.conftest import Provisioner
 
 CFG = ops_config.OpsConfig()
@@ -87,6 +90,19 @@ def test_token_expiry_fires_at_14_7_and_1_days_once_each_and_clears(clock, clien
                                       "token-expiry:entra-prod:7"]
     assert subjects(sink)[-1].startswith("Resolved: ")
     assert hook.received[-1]["json"]["alert"]["cleared_at"] is not None
+
+
+def test_every_directory_is_checked_and_named(clock, client, issue, channels):
+    sink, hook = channels
+    okta = directories.create("okta-mig", "Okta migration", False, ADMIN)
+    with in_directory(okta.id):
+        secret = issue("okta-ørsted", days=10)
+    Provisioner(client, secret, OKTA, base="/scim/v2/okta-mig").cycle(clock)
+    assert run(clock).fired == ["token-expiry:okta-ørsted:14"]
+    assert subjects(sink) == ["[warning] Okta migration: Token okta-ørsted expires within "
+                              "14 days"]
+    assert hook.received[-1]["json"]["alert"]["link"].endswith(
+        "/admin/tokens?directory=okta-mig")
 
 
 def test_an_unused_token_near_expiry_does_not_alert(clock, issue, channels):
