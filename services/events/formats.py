@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from models import Event
 from models import EventSubscription
+from services import directories
 from services.events import signing
 
 SET_EVENT = "urn:ietf:params:SCIM:event:prov:"
@@ -32,7 +33,16 @@ def attributes(event: Event) -> list[str]:
 
 
 def resource_uri(event: Event) -> str:
-    return f"/{ENDPOINTS.get(event.resource_type, event.resource_type)}/{event.resource_id}"
+    """The resource's path under /scim/v2: another directory's starts with its slug
+    (its Tenant URL is /scim/v2/<slug>), so one receiver can tell directories apart."""
+    path = f"/{ENDPOINTS.get(event.resource_type, event.resource_type)}/{event.resource_id}"
+    slug = directory_slug(event)
+    return path if slug in (directories.DEFAULT_SLUG, "") else f"/{slug}{path}"
+
+
+def directory_slug(event: Event) -> str:
+    """The slug of the event's directory ("" once that directory is deleted)."""
+    return directories.slug_of(event.directory_id or directories.DEFAULT_ID)
 
 
 def webhook_payload(event: Event) -> dict:
@@ -42,6 +52,7 @@ def webhook_payload(event: Event) -> dict:
         "data": {
             "eventId": event.event_id,
             "position": event.position,
+            "directory": directory_slug(event),
             "resourceType": event.resource_type,
             "id": event.resource_id,
             "name": event.resource_name,
