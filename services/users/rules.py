@@ -22,6 +22,7 @@ from models import UserValue
 from scim import casefold
 from services import errors
 from services import settings
+from services.context import current_directory_id
 from services.context import note
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
@@ -63,8 +64,10 @@ def lock_seats(session) -> None:
 
 
 def _key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key for a name (the same in every worker)."""
-    digest = hashlib.sha256(f"rollcall:{name}".encode()).digest()
+    """A stable signed 64-bit advisory lock key for a name in the current directory (the
+    same in every worker): seats and emails are counted per directory, so writers of two
+    directories never queue on each other."""
+    digest = hashlib.sha256(f"rollcall:{current_directory_id()}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
