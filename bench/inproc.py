@@ -11,6 +11,7 @@ back to back. `--profile CASE` prints a cProfile of that case instead.
 
 import argparse
 import cProfile
+import itertools
 import json
 import os
 import pstats
@@ -24,10 +25,11 @@ from sqlalchemy import event
 from bench import database
 from bench import payloads
 from bench import seed
+from bench.payloads import compact
 from bench.scenarios import SCIM
 from bench.scenarios import Plan
 
-CASES = ("create", "patch_replace", "deactivate", "member_add_100")
+CASES = ("create", "patch_replace", "deactivate", "member_add_1", "member_add_100")
 
 
 def make_requests(plan: Plan, case: str, n: int, groups: list[str]) -> list:
@@ -37,7 +39,27 @@ def make_requests(plan: Plan, case: str, n: int, groups: list[str]) -> list:
         return plan.patches(n)
     if case == "deactivate":
         return plan.deactivations(n)
-    return plan.member_batches(groups, f"{SCIM}/Groups/{{}}")(n)
+    if case == "member_add_1":
+        return _single_adds(plan, n, groups)
+    if plan not in _BATCHES:  # one sequence of (group, batch) pairs: each added once
+        _BATCHES[plan] = plan.member_batches(groups, f"{SCIM}/Groups/{{}}")
+    return _BATCHES[plan](n)
+
+
+_BATCHES: dict = {}
+
+
+def _single_adds(plan: Plan, n: int, groups: list[str]) -> list:
+    """One seeded user per request into one of the groups, each pair once (Entra's usual add).
+
+    Users from the last down, so they are not the batches' (from the first up).
+    """
+    return [("PATCH", f"{SCIM}/Groups/{groups[k % len(groups)]}",
+             compact(payloads.add_members([payloads.user_id(plan.users - 1 - k // len(groups))])))
+            for k in itertools.islice(_PAIRS, n)]
+
+
+_PAIRS = itertools.count()
 
 
 def main(argv=None) -> int:
