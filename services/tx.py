@@ -1,5 +1,6 @@
 """Transactions: one service call is one transaction, committed at its end."""
 
+import weakref
 from contextlib import contextmanager
 
 from sqlalchemy import text
@@ -24,22 +25,44 @@ def write():
             raise
 
 
-def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: bool = False):
+def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: bool = False,
+               params: dict | None = None):
     """Load one row for update, or raise NotFound(missing).
 
     On PostgreSQL the row is locked FOR NO KEY UPDATE: it serialises the writers of the row
     without blocking foreign-key checks (KEY SHARE) from membership writes that reference
     it; with key_share=False, FOR UPDATE, which a delete needs to wait for them.
-    SQLite writers are already serialised by write().
+    SQLite writers are already serialised by write(). A statement built once (with `params`)
+    keeps its locking variants, and with them SQLAlchemy's cache keys and the directory
+    scoping's copies (models/scoping.py).
     """
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=key_share)
-    if refresh:  # the row was read before: read it again, as it is once locked
-        stmt = stmt.execution_options(populate_existing=True)
-    row = session.execute(stmt).scalar_one_or_none()
+    row = session.execute(_locking(stmt, db.engine.dialect.name == "postgresql", key_share,
+                                   refresh), params).scalar_one_or_none()
     if row is None:
         raise errors.NotFound(missing)
     return row
+
+
+# {statement: {(postgresql, key_share, refresh): the statement to run}}
+_variants: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _locking(stmt, postgresql: bool, key_share: bool, refresh: bool):
+    if not (postgresql or refresh):
+        return stmt  # cached, it would hold its own weak key alive
+    variants = _variants.get(stmt)
+    if variants is None:
+        variants = _variants[stmt] = {}
+    key = (postgresql, key_share, refresh)
+    variant = variants.get(key)
+    if variant is None:
+        variant = stmt
+        if postgresql:
+            variant = variant.with_for_update(key_share=key_share)
+        if refresh:  # the row was read before: read it again, as it is once locked
+            variant = variant.execution_options(populate_existing=True)
+        variants[key] = variant
+    return variant
 
 
 def engine():

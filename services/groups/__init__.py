@@ -189,10 +189,12 @@ def _note_ignored(ignored) -> None:
         note(f"ignored unknown attribute {path}")
 
 
+_BY_ID = select(Group).where(Group.id == bindparam("id"))  # built once: a member add's hot path
+
+
 def _locked(session, group_id: str, if_match: str | None) -> Group:
     """Load the group for update and check If-Match (RFC 7644 §3.14)."""
-    group = tx.locked_one(session, select(Group).where(Group.id == group_id),
-                          f"Group {group_id} not found")
+    group = tx.locked_one(session, _BY_ID, f"Group {group_id} not found", params={"id": group_id})
     check_if_match(if_match, etag(group))
     return group
 

@@ -85,9 +85,8 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
         wanted.setdefault(entry["value"], kind(entry))
         if isinstance(entry.get("display"), str):
             displays.setdefault(entry["value"], entry["display"][:DISPLAY_LENGTH])
-    users = _existing(session, User.id, [i for i, k in wanted.items() if k != "group"],
-                      User.hidden.is_(False))
-    groups = _existing(session, Group.id,
+    users = _existing(session, "user", [i for i, k in wanted.items() if k != "group"])
+    groups = _existing(session, "group",
                        [i for i, k in wanted.items() if k != "user" and i not in users])
     missing = [i for i in wanted if i not in users and i not in groups]
     if missing:
@@ -98,7 +97,7 @@ def resolve(session, entries: list[dict], group_id: str | None) -> Named:
     return Named([i for i in wanted if i in users], [i for i in wanted if i in groups], displays)
 
 
-def _existing(session, column, ids: list[str], *conditions) -> set[str]:
+def _existing(session, kind: str, ids: list[str]) -> set[str]:
     """The ids that exist; on PostgreSQL they stay locked FOR KEY SHARE until commit.
 
     The membership-reference rule: a member must exist when the membership commits.
@@ -106,13 +105,21 @@ def _existing(session, column, ids: list[str], *conditions) -> set[str]:
     That is the lock the membership rows' foreign keys take anyway: taken here, a user
     deleted meanwhile waits for this transaction instead of failing its INSERT.
     """
+    stmt = _existing_statement(kind, db.engine.dialect.name)
     found: set[str] = set()
     for part in _chunks(ids):
-        stmt = select(column).where(column.in_(part), *conditions)
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(read=True, key_share=True)
-        found.update(session.execute(stmt).scalars())
+        found.update(session.execute(stmt, {"ids": part}).scalars())
     return found
+
+
+@functools.cache
+def _existing_statement(kind: str, dialect_name: str):
+    """Built once per kind and database: a member add's hot path (models/scoping.py)."""
+    column, conditions = (User.id, (User.hidden.is_(False),)) if kind == "user" else (Group.id, ())
+    stmt = select(column).where(column.in_(bindparam("ids", expanding=True)), *conditions)
+    if dialect_name == "postgresql":
+        stmt = stmt.with_for_update(read=True, key_share=True)
+    return stmt
 
 
 def add(session, group_id: str, named: Named) -> list[str]:

@@ -18,6 +18,7 @@ are linked FOR NO KEY UPDATE SKIP LOCKED: a report being written at that moment 
 its reference pending and is linked at its next write, never deadlocked.
 """
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -132,7 +133,7 @@ def link_pending(session, writes: list) -> None:
     arrived = {w.user.employee_number: w for w in writes if _arrives(w)}
     if not arrived:
         return
-    reports = session.execute(_waiting(session, list(arrived))).all()
+    reports = _waiting(session, list(arrived))
     if not reports:
         return
     unique = _unique(session, {r.manager_ref for r in reports})
@@ -157,9 +158,16 @@ def _arrives(write) -> bool:
 
 
 def _waiting(session, numbers: list[str]):
+    """The reports whose manager_ref is among `numbers`; built once per database kind."""
+    return session.execute(_waiting_statement(session.get_bind().dialect.name),
+                           {"numbers": numbers}).all()
+
+
+@functools.cache
+def _waiting_statement(dialect_name: str):
     stmt = select(User.id, User.user_name, User.data, User.version, User.manager_ref).where(
-        User.manager_ref.in_(numbers))
-    if session.get_bind().dialect.name == "postgresql":
+        User.manager_ref.in_(bindparam("numbers", expanding=True)))
+    if dialect_name == "postgresql":
         stmt = stmt.with_for_update(key_share=True, skip_locked=True)
     return stmt
 
