@@ -105,6 +105,28 @@ def test_change_records_name_only_the_members_changed(scim, make_user, make_grou
     assert removed == {"members.removed": [[ids[0]], None]}
 
 
+def test_an_add_of_members_already_there_and_new_ones_records_the_new_ones(scim, make_user,
+                                                                          make_group):
+    """One INSERT for the batch (unnest of arrays on PostgreSQL): duplicates, a nested group,
+    a display, in one add; the change record and the ETag as before."""
+    ids = [make_user(f"{n}@example.com")["id"] for n in ("øyvind", "émile", "ıṡık", "straße")]
+    inner = make_group("Ｉｎｎｅｒ")["id"]
+    gid = make_group("Größe", ids[:2])["id"]
+    etag = scim.get(f"Groups/{gid}").headers["ETag"]
+    value = [{"value": ids[1]}, {"value": ids[2], "display": "Işık"}, {"value": inner},
+             {"value": ids[0]}, {"value": ids[3]}, {"value": ids[2]}]
+    assert scim.patch(f"Groups/{gid}", ops({"op": "add", "path": "members",
+                                             "value": value})).status_code == 204
+
+    # Users, then groups, each in request order.
+    assert changes("group.patch") == [{"members.added": [None, [ids[2], ids[3], inner]]}]
+    assert scim.get(f"Groups/{gid}").headers["ETag"] != etag
+    shown = {m["value"]: m for m in scim.get(f"Groups/{gid}").get_json()["members"]}
+    assert sorted(shown) == sorted([*ids, inner])
+    assert shown[ids[2]]["display"] == "Işık" and shown[inner]["type"] == "Group"
+    assert "display" not in shown[ids[0]]
+
+
 def test_create_with_members_shows_them_whole(scim, make_user, make_group):
     user = make_user("dana@example.com", displayName="Dana Scully")
     response = scim.post("Groups", {"displayName": "X-Files", "members": [{"value": user["id"]}]})
