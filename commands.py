@@ -153,7 +153,7 @@ def restore_field(name):
     """Restore a retired custom attribute, with the values its users held."""
     try:
         custom_fields.restore(name, CLI)
-    except SCIMError as error:
+    except REFUSED as error:
         _fail(error)
     click.echo(f"Custom field {name!r} restored.")
 

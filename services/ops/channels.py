@@ -59,7 +59,6 @@ def secret_of(session, kind: str) -> str | None:
         return None
     if not row.secret.startswith(SEALED):
         row.secret = _seal(row.secret)  # written in clear by an earlier version
-        return open_secret(row.secret)
     return open_secret(row.secret)
 
 
