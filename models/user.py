@@ -9,6 +9,7 @@ from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -41,11 +42,11 @@ class User(db.Model):
     organization: Mapped[str | None] = mapped_column(String(512))
     cost_center: Mapped[str | None] = mapped_column(String(512))
     manager_id: Mapped[str | None] = mapped_column(
-        String(36), ForeignKey("users.id", ondelete="SET NULL"), index=True
+        String(36), ForeignKey("users.id", ondelete="SET NULL")
     )
     # A manager not yet linked: the employeeNumber as sent, until a user with it is
     # written (services/users/managers.py); manager_id is then set and this cleared.
-    manager_ref: Mapped[str | None] = mapped_column(String(512), index=True)
+    manager_ref: Mapped[str | None] = mapped_column(String(512))
     # Waiting for a seat: created deactivated because the seat limit was reached.
     seat_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
     # Hidden by a soft DELETE: gone from SCIM, kept for the audit trail.
@@ -75,6 +76,15 @@ class User(db.Model):
         Index("ix_users_organization", func.lower(organization)),
         Index("ix_users_given_name", func.lower(given_name)),
         Index("ix_users_family_name", func.lower(family_name)),
+        # Partial, as ix_group_members_member_group_id: NULL in most rows, a full index
+        # is rated useless once ANALYZE has run, and SQLite then read every user on each
+        # create (the reports waiting for it) and each DELETE (the leaver's reports).
+        Index("ix_users_manager_id", manager_id,
+              sqlite_where=text("manager_id IS NOT NULL"),
+              postgresql_where=text("manager_id IS NOT NULL")),
+        Index("ix_users_manager_ref", manager_ref,
+              sqlite_where=text("manager_ref IS NOT NULL"),
+              postgresql_where=text("manager_ref IS NOT NULL")),
     )
 
 

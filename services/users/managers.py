@@ -18,6 +18,7 @@ are linked FOR NO KEY UPDATE SKIP LOCKED: a report being written at that moment 
 its reference pending and is linked at its next write, never deadlocked.
 """
 
+import collections
 import functools
 import re
 from typing import NamedTuple
@@ -105,12 +106,23 @@ def normalise(session, before: dict, after: dict) -> None:
 
 def _by_employee_number(session, number: str, lock: bool) -> list[str]:
     """The visible users with this employeeNumber (at most two: one, or ambiguous)."""
-    # lower() = lower() finds the rows on ix_users_employee_number; = keeps it exact.
-    stmt = select(User.id).where(func.lower(User.employee_number) == func.lower(number),
-                                 User.employee_number == number, User.hidden.is_(False))
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=True, read=True)
-    return list(session.execute(stmt.limit(2)).scalars())
+    stmt = _NUMBERED[lock and session.get_bind().dialect.name == "postgresql"]
+    rows = session.execute(stmt, {"number": number}).all()
+    return [user_id for user_id, exact in rows if exact == number][:2]
+
+
+def _numbered(lock: bool):
+    # lower() = lower() alone, so the search runs on ix_users_employee_number; the exact
+    # match is picked in Python: with `employee_number = ?` beside it, SQLite 3.40
+    # searched the directory's whole listing index instead (tests/perf/test_query_plans.py).
+    stmt = select(User.id, User.employee_number).where(
+        func.lower(User.employee_number) == func.lower(bindparam("number")),
+        User.hidden.is_(False))
+    return stmt.with_for_update(key_share=True, read=True) if lock else stmt
+
+
+# Built once, so the directory scoping (models/scoping.py) finds its copy.
+_NUMBERED = {False: _numbered(False), True: _numbered(True)}
 
 
 def _rewrite(data: dict, manager_id: str) -> None:
@@ -174,10 +186,12 @@ def _waiting_statement(dialect_name: str):
 
 def _unique(session, numbers: set) -> set:
     """The employeeNumbers among `numbers` that exactly one visible user has."""
-    stmt = (select(User.employee_number).where(User.employee_number.in_(numbers),
-                                               User.hidden.is_(False))
-            .group_by(User.employee_number).having(func.count() == 1))
-    unique = set(session.execute(stmt).scalars())
+    # Matched on lower(), as _by_employee_number, then counted exactly.
+    stmt = select(User.employee_number).where(
+        func.lower(User.employee_number).in_([func.lower(n) for n in numbers]),
+        User.hidden.is_(False))
+    counts = collections.Counter(session.execute(stmt).scalars())
+    unique = {number for number in numbers if counts[number] == 1}
     for number in numbers - unique:
         note(f"manager employeeNumber {number!r} names several users: reports kept pending")
     return unique
