@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--cases", default=",".join(CASES))
     p.add_argument("--profile", help="cProfile this case (one round) and print the top")
+    p.add_argument("--dump", metavar="FILE", help="with --profile: also write the pstats "
+                   "there (for `python -m pstats FILE`: callers, callees)")
     p.add_argument("--config", default="{}", help="app configuration as JSON, e.g. "
                    '\'{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": false}}\'')
     p.add_argument("--calls", action="store_true",
@@ -135,6 +137,8 @@ def main(argv=None) -> int:
                 calls.setdefault(case, []).append(stats.total_calls / len(reqs))
                 if args.profile:
                     stats.print_stats(70)
+                    if args.dump:
+                        stats.dump_stats(args.dump)
     print(f"load {os.getloadavg()[0]:.2f}; {database.describe(url)}; {args.n} requests x "
           f"{rounds} rounds")
     for case, values in results.items():
