@@ -50,15 +50,17 @@ def get_user(user_id):
 @bp.put("/Users/<user_id>")
 def replace_user(user_id):
     mark("User", user_id)
-    user = users.replace(user_id, json_body(), g.actor, request.headers.get("If-Match"))
-    return _user_response(user)
+    groups = {} if _response_wants_groups() else None
+    user = users.replace(user_id, json_body(), g.actor, request.headers.get("If-Match"), groups)
+    return _user_response(user, groups=groups)
 
 
 @bp.patch("/Users/<user_id>")
 def patch_user(user_id):
     mark("User", user_id)
-    user = users.patch(user_id, json_body(), g.actor, request.headers.get("If-Match"))
-    return _user_response(user)
+    groups = {} if _response_wants_groups() else None
+    user = users.patch(user_id, json_body(), g.actor, request.headers.get("If-Match"), groups)
+    return _user_response(user, groups=groups)
 
 
 @bp.delete("/Users/<user_id>")
@@ -82,11 +84,19 @@ def _search(args):
     return scim_response(list_body(resources, page, req))
 
 
-def _user_response(user, status=200, location=False, new=False):
+def _response_wants_groups() -> bool:
+    """Whether this request's response shows groups (the write then reads them)."""
+    return _wants(users.resource_type(), "groups", *projection())
+
+
+def _user_response(user, status=200, location=False, new=False, groups=None):
+    """`groups`: the user's groups when the service read them ({} for a user just created)."""
     rtype = users.resource_type()
     attributes, excluded = projection()
     with_groups = _wants(rtype, "groups", attributes, excluded)
-    rows = serialize.users([user], base_url(), with_groups, groups={} if new else None)
+    if new:
+        groups = {}
+    rows = serialize.users([user], base_url(), with_groups, groups=groups)
     body = project(rows[0], rtype, attributes, excluded)
     response = scim_response(body, status, users.etag(user))
     if location:  # not body["meta"]: `attributes` may have projected meta away

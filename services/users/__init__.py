@@ -18,6 +18,7 @@ from services import groups
 from services import settings
 from services import tx
 from services.context import current_directory_id
+from services.groups import reads as memberships
 from services.context import note
 from services.resources import listing
 from services.resources.listing import Search
@@ -152,10 +153,12 @@ def merged(stored: dict, sent: dict) -> dict:
     return out
 
 
-def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
+def replace(user_id: str, body: dict, actor, if_match: str | None = None,
+            groups_out: dict | None = None) -> User:
     """PUT: replace the user's attributes (RFC 7644 §3.5.1).
 
     Okta sends PUT without `active` for profile updates: absent means unchanged.
+    `groups_out`: see patch.
     """
     rtype = resource_type()
     data = _load(body, rtype)
@@ -163,10 +166,12 @@ def replace(user_id: str, body: dict, actor, if_match: str | None = None) -> Use
         user = _locked(session, user_id, if_match)
         session.expunge(user)
         _replace(session, user, data, rtype, actor, "user.replace")
+        _read_groups(user, groups_out)
     return user
 
 
-def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
+def patch(user_id: str, body: dict, actor, if_match: str | None = None,
+          groups_out: dict | None = None) -> User:
     """PATCH: apply a PatchOp, all or nothing (RFC 7644 §3.5.2).
 
     The PatchOp, its checks and the change record are worked out on the user as read,
@@ -174,6 +179,10 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
     version and the rules decided before the locks still hold (write.save), and
     otherwise the PATCH starts over (optimistic). On SQLite, where writers take turns,
     a PATCH so holds the lock for a few statements, not for all its work.
+    `groups_out`, when given, is filled with the user's groups ({id: [(group id,
+    displayName, direct)]}) as the write left them, read in its transaction: the
+    response needs them, and a transaction of its own cost three more round trips on
+    PostgreSQL (docs/performance.md).
     """
     rtype = resource_type()
     operations = scim_patch.operations(body)
@@ -182,9 +191,11 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
         db.session.expunge(user)  # a draft: the write's rollback must not expire it
         change = _patched(user, operations, rtype, actor, if_match)
         if change is None:
+            _read_groups(user, groups_out)
             return user
         with tx.write() as session:
             if _store(session, change):
+                _read_groups(user, groups_out)
                 return user
     # Busy user: the last attempt reads under the locks, so nobody can overtake it.
     with tx.write() as session:
@@ -193,7 +204,13 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None) -> User:
         change = _patched(user, operations, rtype, actor, if_match, session)
         if change is not None:
             _store(session, change)
+        _read_groups(user, groups_out)
     return user
+
+
+def _read_groups(user: User, groups_out: dict | None) -> None:
+    if groups_out is not None:
+        groups_out.update(memberships.groups_of([user.id]))
 
 
 PATCH_ATTEMPTS = 3
