@@ -33,6 +33,7 @@ from blueprints.access import reader_required
 from security import row_id
 from services import audit
 from services import settings
+from services.audit import bodies
 from services.audit import export as audit_export
 from services.audit import query as audit_query
 from services.audit import requestlog
@@ -81,6 +82,8 @@ def request_detail(record_id):
     trail.viewed("audit", "request", str(record_id))
     ids = [row.resource_id] + [i for c in made for i in audit_query.member_ids(c.changes)]
     return render_template("audit/request.html", row=row, changes=made,
+                           request_body=bodies.readable(row.request_body),
+                           response_body=bodies.readable(row.response_body),
                            names=audit_query.names(ids),
                            body_retention_days=settings.get("body_retention_days"))
 
