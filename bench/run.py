@@ -178,6 +178,18 @@ def prepare_groups(bench: Bench, args) -> tuple[dict, list]:
             **add100}, growth
 
 
+def check_seed(url: str, token: str, plan: Plan) -> None:
+    """Stop unless Entra's matching query finds a seeded user: a seed that left a column
+    the lookup uses empty once had every lookup case measure a miss (docs/performance.md)."""
+    method, path, _ = plan.lookups()[0]
+    conn = client.Connection(url, token)
+    status, payload = conn.send(method, path)
+    conn.close()
+    found = json.loads(payload).get("totalResults") if status == 200 else None
+    if found != 1:
+        raise SystemExit(f"seeded users are not found by {path}: {status} {payload[:200]!r}")
+
+
 def calibrate(bench: Bench, args) -> list:
     """The generator against the trivial route: wrk and the Python client, c=1 and c=8."""
     tools = ["wrk", "python"] if loadgen.have_wrk() else ["python"]
@@ -247,6 +259,7 @@ def main_run(args, rollcall_url, baseline_url, token, out_dir) -> dict:
                 os.path.join(out_dir, "baseline.log"), "/trivial") as baseline, \
             Server("wsgi:app", env, os.path.join(out_dir, "rollcall.log"), "/healthz") as rollcall:
         bench = Bench(args, token, rollcall, baseline, plan)
+        check_seed(rollcall.url, token, plan)
         calibration = calibrate(bench, args)
         groups, growth = prepare_groups(bench, args)
         # 100,000s of memberships were just written: refresh the planner statistics (and,

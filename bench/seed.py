@@ -67,11 +67,9 @@ class _Mapper:
 
     def user(self, i: int, kind: str, data: dict) -> dict:
         at = EPOCH + timedelta(milliseconds=i)
-        row = {column: self.store._get(data, path) for column, path in
-               self.store.CORE_COLUMNS.items()}
-        row.update(id=payloads.user_id(i, kind), active=data.get("active", True) is not False,
-                   manager_id=None, seat_waiting=False, hidden=False, data=data, version=1,
-                   created=at, last_modified=at)
+        row = self.store.columns(data)  # user_name_key included: lookups find the user
+        row.update(id=payloads.user_id(i, kind), seat_waiting=False, hidden=False, data=data,
+                   version=1, created=at, last_modified=at)
         return row
 
     def values(self, user_id: str, data: dict) -> list[dict]:
@@ -91,7 +89,7 @@ class _Mapper:
         probe = User(id=payloads.user_id(i, kind))
         self.store.sync_columns(probe, data)
         row = self.user(i, kind, data)
-        for column in [*self.store.CORE_COLUMNS, "active", "manager_id"]:
+        for column in self.store.columns(data):
             assert getattr(probe, column) == row[column], f"seed column {column} differs"
         mine = self.values(probe.id, data)
         theirs = []
