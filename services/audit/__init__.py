@@ -40,9 +40,13 @@ _INSERT = insert(ChangeRecord.__table__)  # built once: every write sends it
 
 
 def record_many(session, entries: list[dict]) -> None:
-    """Insert change records built by `entry` with one executemany INSERT, in list order."""
+    """Insert change records built by `entry` with one executemany INSERT, in list order.
+
+    On the session's connection: Session.execute's path costs more than a Core INSERT
+    needs, on every write (docs/performance.md).
+    """
     if entries:
-        session.execute(_INSERT, entries)
+        session.connection().execute(_INSERT, entries)
         events.emit(session, entries)
 
 

@@ -33,6 +33,7 @@ from scim.schema import ENTERPRISE
 from services import audit
 from services import errors
 from services.audit import Target
+from services.context import current_directory_id
 from services.context import note
 from services.users import store
 
@@ -171,14 +172,19 @@ def _arrives(write) -> bool:
 
 def _waiting(session, numbers: list[str]):
     """The reports whose manager_ref is among `numbers`; built once per database kind."""
-    return session.execute(_waiting_statement(session.get_bind().dialect.name),
-                           {"numbers": numbers}).all()
+    return session.connection().execute(_waiting_statement(session.get_bind().dialect.name), {
+        "directory": current_directory_id(), "numbers": numbers}).all()
 
 
 @functools.cache
 def _waiting_statement(dialect_name: str):
-    stmt = select(User.id, User.user_name, User.data, User.version, User.manager_ref).where(
-        User.manager_ref.in_(bindparam("numbers", expanding=True)))
+    # Core, naming its directory itself: on every create's path, and it almost always finds
+    # nobody, which the ORM's execute path took four times as long to say.
+    users = User.__table__
+    stmt = select(users.c.id, users.c.user_name, users.c.data, users.c.version,
+                  users.c.manager_ref).where(users.c.directory_id == bindparam("directory"),
+                                             users.c.manager_ref.in_(bindparam("numbers",
+                                                                               expanding=True)))
     if dialect_name == "postgresql":
         stmt = stmt.with_for_update(key_share=True, skip_locked=True)
     return stmt
