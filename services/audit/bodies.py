@@ -20,6 +20,7 @@ from sqlalchemy import update
 from models import RequestLog
 from models import utcnow
 from models.engine import writing
+from services import folding
 from services import tokens
 
 MAX_BYTES = 64 * 1024
@@ -76,19 +77,12 @@ def _may_hold_secrets(text: str) -> bool:
     return "\\u" in text or _names_a_secret(text)
 
 
-_SECRET_WORDS = ("password", "secret", "token", "credential")
+_SECRET_WORDS = ("password", "secret", "token", "credential")  # SECRET_KEY's words
 
 
 def _names_a_secret(text: str) -> bool:
-    """SECRET_KEY.search(text) is not None, or more; 30 times faster on a body.
-
-    casefold() folds every letter SECRET_KEY's IGNORECASE matches to those words (ſ to s,
-    the Kelvin sign to k), but for İ and ı, which it also matches to i.
-    """
-    folded = text.casefold()
-    if "ı" in folded or "\u0307" in folded:
-        folded = folded.replace("i\u0307", "i").replace("ı", "i")
-    return any(word in folded for word in _SECRET_WORDS)
+    """SECRET_KEY.search(text) is not None, or more; 30 times faster on a body."""
+    return folding.contains_any(text, _SECRET_WORDS)
 
 
 def _storable(text: str) -> str:

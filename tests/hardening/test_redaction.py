@@ -2,10 +2,14 @@
 
 import json
 import logging
+import re
 
 import pytest
 
+import logging_setup
 from logging_setup import JsonFormatter
+from services import folding
+from services.audit import bodies as bodies_module
 from services.audit import requestlog
 from tests.admin.helpers import FreshClient
 from tests.admin.helpers import cheap_hashes
@@ -71,3 +75,34 @@ def test_every_field_of_a_json_log_line_is_redacted():
     assert line["path"] == "/scim/v2/Users/rcscim_[redacted]"
     assert line["nested"] == {"list": ["Bearer [redacted]"]}
     assert line["status"] == 200
+
+
+# Every letter IGNORECASE matches to each ASCII letter, in the Basic Multilingual Plane
+# (none outside it folds to ASCII).
+_FOLDS = {letter: [chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF
+                   and re.fullmatch(letter, chr(cp), re.I)]
+          for letter in "abcdefghijklmnopqrstuvwxyz"}
+
+
+@pytest.mark.parametrize("words", [bodies_module._SECRET_WORDS, logging_setup._WORDS])
+def test_the_word_prefilter_never_misses_what_ignorecase_finds(words):
+    for word in words:
+        pattern = re.compile(word, re.I)
+        for i, letter in enumerate(word):
+            for variant in _FOLDS[letter]:
+                text = f"x{word[:i]}{variant}{word[i + 1:]}y"
+                assert pattern.search(text)
+                assert folding.contains_any(text, words), (word, hex(ord(variant)))
+    assert not folding.contains_any("Øyvind İpek ſtraße", words)
+
+
+def test_a_log_field_is_redacted_as_by_every_pattern():
+    fields = ["GET /scim/v2/Users", "Authorization: Bearer abcdefghijkl", "BASİC dXNlcjpwYXNz",
+              "paſſword=hunter2", "/Users/rcscim_abcdefghijklmnop", "Øyvind: plain",
+              "{'secret': 'x y'}", "token=rcscim_AbCd_ef", ""]
+    for text in fields:
+        full = text
+        for pattern, replacement in logging_setup._SECRETS:
+            full = pattern.sub(replacement, full)
+        assert logging_setup.redact(text) == full, text
+    assert "hunter2" not in logging_setup.redact("paſſword=hunter2")
