@@ -178,8 +178,8 @@ def _waiting(session, numbers: list[str]):
 
 @functools.cache
 def _waiting_statement(dialect_name: str):
-    # Core, naming its directory itself: on every create's path, and it almost always finds
-    # nobody, which the ORM's execute path took four times as long to say.
+    # Core, naming its directory itself: it is on every create's path and almost always
+    # finds nobody, and the ORM's execute path cost more than the query.
     users = User.__table__
     stmt = select(users.c.id, users.c.user_name, users.c.data, users.c.version,
                   users.c.manager_ref).where(users.c.directory_id == bindparam("directory"),
