@@ -18,8 +18,8 @@ from services import groups
 from services import settings
 from services import tx
 from services.context import current_directory_id
-from services.groups import reads as memberships
 from services.context import note
+from services.groups import reads as memberships
 from services.resources import listing
 from services.resources.listing import Search
 from services.resources.preconditions import check_if_match
