@@ -137,6 +137,22 @@ def test_auditor_filters_to_one_users_changes_and_opens_the_diff(audit_server, p
     assert page.csp_errors == []
 
 
+def test_a_write_shows_the_body_it_sent_indented(audit_server, page):
+    # Bodies are kept as Entra sent them (services/audit/bodies.py) and indented when shown.
+    os.makedirs(SHOTS, exist_ok=True)
+    sign_in(page, audit_server)
+    page.goto(f"{audit_server}/admin/audit?method=PATCH")
+    page.locator("table.log tbody tr", has_text="PATCH").first.get_by_role("link").first.click()
+    body = page.locator("#request-body")
+    expect(body).to_contain_text('"op": "replace"')
+    assert '\n  {\n   "op"' in body.inner_text()  # one space a level
+    page.screenshot(path=f"{SHOTS}/audit-request-body.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(body).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/audit-request-body-phone.png", full_page=True)
+    assert page.csp_errors == []
+
+
 def test_the_charts_render(audit_server, page):
     os.makedirs(SHOTS, exist_ok=True)
     sign_in(page, audit_server)
