@@ -180,7 +180,7 @@ def _update(session, write: Write) -> bool:
     """UPDATE the columns changed since the user was read, if it is still at that version.
 
     Only those: SQLite rewrites the entries of every index over a column it SETs, even to
-    the same value, and users have a dozen (a PATCH of a title: 65 µs against 215).
+    the same value, and users have fifteen (a PATCH of a title: 65 µs against 215).
     """
     user = write.user
     result = session.connection().execute(_UPDATE_AT_VERSION, {
