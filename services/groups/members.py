@@ -7,6 +7,7 @@ them. Everything runs inside the caller's transaction and never commits.
 
 import dataclasses
 import functools
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Text
@@ -15,6 +16,7 @@ from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -33,6 +35,7 @@ from scim.resource import clip
 from scim.schema import GROUP
 from scim.schema import MEMBERS
 from services import errors
+from services.context import current_directory_id
 from services.groups import reads as memberships
 
 # A change record lists at most this many member ids per direction, then a count.
@@ -107,18 +110,37 @@ def _existing(session, kind: str, ids: list[str]) -> set[str]:
     That is the lock the membership rows' foreign keys take anyway: taken here, a user
     deleted meanwhile waits for this transaction instead of failing its INSERT.
     """
-    stmt = _existing_statement(kind, db.engine.dialect.name)
+    if not ids:
+        return set()
+    dialect_name = db.engine.dialect.name
+    stmt = _existing_statement(kind, dialect_name)
+    connection = session.connection()
     found: set[str] = set()
     for part in _chunks(ids):
-        found.update(session.execute(stmt, {"ids": part}).scalars())
+        params = {"ids": part if dialect_name == "postgresql" else json.dumps(part),
+                  "directory": current_directory_id()}
+        found.update(connection.execute(stmt, params).scalars().all())
     return found
 
 
 @functools.cache
 def _existing_statement(kind: str, dialect_name: str):
-    """Built once per kind and database: a member add's hot path (models/scoping.py)."""
-    column, conditions = (User.id, (User.hidden.is_(False),)) if kind == "user" else (Group.id, ())
-    stmt = select(column).where(column.in_(bindparam("ids", expanding=True)), *conditions)
+    """Built once per kind and database: a member add's hot path.
+
+    A Core statement naming its directory (models/scoping.py sees only ORM statements),
+    with the ids as one parameter: an array on PostgreSQL, a JSON array read by
+    `json_each` on SQLite. An expanding IN of 100 ids is rendered afresh each time.
+    """
+    table = (User if kind == "user" else Group).__table__
+    conditions = [table.c.directory_id == bindparam("directory")]
+    if kind == "user":
+        conditions.append(table.c.hidden.is_(False))
+    if dialect_name == "postgresql":
+        named = table.c.id == func.any(cast(bindparam("ids"), postgresql.ARRAY(Text)))
+    else:
+        named = table.c.id.in_(select(func.json_each(bindparam("ids")).table_valued("value")
+                                      .c.value))
+    stmt = select(table.c.id).where(named, *conditions)
     if dialect_name == "postgresql":
         stmt = stmt.with_for_update(read=True, key_share=True)
     return stmt
@@ -133,6 +155,7 @@ def add(session, group_id: str, named: Named) -> list[str]:
         return []
     dialect_name = db.engine.dialect.name
     stmt = _add_statement(dialect_name)
+    connection = session.connection()
     added: list[str] = []
     for start in range(0, len(rows), CHUNK):
         part = rows[start:start + CHUNK]
@@ -141,9 +164,8 @@ def add(session, group_id: str, named: Named) -> list[str]:
             params = {"group_id": group_id, "user_ids": users, "member_group_ids": groups,
                       "displays": displays}
         else:
-            params = [{"group_id": group_id, "user_id": u, "member_group_id": g, "display": d}
-                      for u, g, d in part]
-        added += [u or g for u, g in session.execute(stmt, params)]
+            params = {"group_id": group_id, "rows": json.dumps(part)}
+        added += [u or g for u, g in connection.execute(stmt, params).all()]
     return added
 
 
@@ -151,22 +173,30 @@ def add(session, group_id: str, named: Named) -> list[str]:
 def _add_statement(dialect_name: str):
     """The membership INSERT, built once per database kind (a member add's hot path).
 
-    On PostgreSQL one short statement whatever the batch: rows from `unnest` of three
-    arrays. A VALUES list of 100 rows is about 11,500 characters, above the 4,096 that
-    psycopg caches the parse of (`psycopg/_queries.py`), and parsing it afresh was a
-    quarter of a member add's CPU (docs/performance.md).
+    One short statement whatever the batch, its rows one parameter: `unnest` of three
+    arrays on PostgreSQL, `json_each` of a JSON array of [user, group, display] on SQLite.
+    A VALUES list of 100 rows is about 11,500 characters: above the 4,096 that psycopg
+    caches the parse of (`psycopg/_queries.py`), and on SQLite rendered by SQLAlchemy
+    afresh each time; each cost a quarter of a member add's CPU (docs/performance.md).
     """
     table = GroupMember.__table__
-    if dialect_name != "postgresql":
-        return (sqlite.insert(table).on_conflict_do_nothing()
-                .returning(table.c.user_id, table.c.member_group_id))
-    rows = func.unnest(*(cast(bindparam(name), postgresql.ARRAY(Text))
-                         for name in ("user_ids", "member_group_ids", "displays"))
-                       ).table_valued("user_id", "member_group_id", "display").render_derived("m")
-    chosen = select(cast(bindparam("group_id"), Text), rows.c.user_id, rows.c.member_group_id,
-                    rows.c.display)
-    return (postgresql.insert(table)
-            .from_select(["group_id", "user_id", "member_group_id", "display"], chosen)
+    if dialect_name == "postgresql":
+        rows = func.unnest(*(cast(bindparam(name), postgresql.ARRAY(Text))
+                             for name in ("user_ids", "member_group_ids", "displays"))
+                           ).table_valued("user_id", "member_group_id", "display")
+        rows = rows.render_derived("m")
+        chosen = select(cast(bindparam("group_id"), Text), rows.c.user_id,
+                        rows.c.member_group_id, rows.c.display)
+        insert = postgresql.insert(table)
+    else:
+        each = func.json_each(bindparam("rows")).table_valued("value")
+        chosen = select(bindparam("group_id"), *(func.json_extract(each.c.value, f"$[{i}]")
+                                                 for i in range(3)))
+        # `WHERE true`: SQLite reads ON CONFLICT after a bare INSERT … SELECT … FROM as a
+        # join's ON (https://www.sqlite.org/lang_upsert.html, "Parsing Ambiguity").
+        chosen = chosen.where(true())
+        insert = sqlite.insert(table)
+    return (insert.from_select(["group_id", "user_id", "member_group_id", "display"], chosen)
             .on_conflict_do_nothing()
             .returning(table.c.user_id, table.c.member_group_id))
 
