@@ -353,13 +353,20 @@ def json_body() -> dict:
 
 
 def _depth(value, level: int = 1) -> int:
+    """The nesting depth of a parsed body: a scalar is 1 deeper than its container."""
     if level > MAX_DEPTH:
         return level
     if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return level
+    deepest = level + 1 if children else level
+    for child in children:  # recurse into containers only: a member add is 100 small dicts
+        if isinstance(child, (dict, list)):
+            deepest = max(deepest, _depth(child, level + 1))
+    return deepest
 
 
 def _unstorable(value) -> bool:

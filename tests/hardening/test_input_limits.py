@@ -75,6 +75,24 @@ def test_deep_json_nesting_is_invalid_syntax(scim, unchanged):
     scim_error(scim.post("Users", data=raw), 400, "invalidSyntax")  # no RecursionError 500
 
 
+def test_nesting_limit_is_exact(scim):
+    """32 levels pass, 33 fail, also in a wide body (where the raw-text prefilter walks)."""
+    wide = [{"value": "x"}] * 40
+
+    def nested(levels):
+        value = "leaf"
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    # The body is level 1, "x" 2, the list's items 3: `nested(k)` reaches 3 + k.
+    ok = scim.post("Users", {**user_body("deep-32"), "x": [wide, nested(29)]})
+    assert ok.status_code == 201, ok.get_json()
+    deep = scim.post("Users", {**user_body("deep-33"), "x": [wide, nested(30)]})
+    scim_error(deep, 400, "invalidSyntax")
+    assert "deeper than 32" in deep.get_json()["detail"]
+
+
 def test_long_and_deep_filters_are_invalid_filters(scim):
     long = 'userName eq "' + "a" * 5000 + '"'
     scim_error(scim.get("Users", query_string={"filter": long}), 400, "invalidFilter")
