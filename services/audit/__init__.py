@@ -1,7 +1,9 @@
 """Change records: who changed what, written in the same transaction as the change."""
 
+import functools
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy import insert
 
 from models import ChangeRecord
@@ -45,9 +47,31 @@ def record_many(session, entries: list[dict]) -> None:
     On the session's connection: Session.execute's path costs more than a Core INSERT
     needs, on every write (docs/performance.md).
     """
-    if entries:
-        session.connection().execute(_INSERT, entries)
-        events.emit(session, entries)
+    if not entries:
+        return
+    connection = session.connection()
+    event = events.event_row(entries[0]) if len(entries) == 1 else None
+    if event is not None and connection.dialect.name == "postgresql":
+        # Both rows in one statement, a data-modifying WITH: a round trip fewer per write.
+        record = {f"record_{key}": value for key, value in entries[0].items()}
+        connection.execute(_with_event(), {**record, **event,
+                                           "directory_id": entries[0]["directory_id"]})
+        return
+    connection.execute(_INSERT, entries)
+    events.emit(session, entries)
+
+
+@functools.cache
+def _with_event():
+    """INSERT the event with the change record as its WITH (PostgreSQL), built once."""
+    table = ChangeRecord.__table__
+    record = insert(table).values({key: bindparam(f"record_{key}", type_=table.c[key].type)
+                                   for key in RECORD_KEYS}).cte("record")
+    return events.INSERT.add_cte(record)
+
+
+RECORD_KEYS = ("at", "directory_id", "request_id", "actor_kind", "actor", "action",
+               "resource_type", "resource_id", "resource_name", "changes", "content_hash")
 
 
 def entry(actor, action: str, target: Target, changes: dict | None) -> dict:

@@ -38,14 +38,14 @@ RESOURCE_TYPES = ("User", "Group", "CustomField")
 EVENT_TYPES = ("create", "put", "patch", "delete", "activate", "deactivate")
 
 
-_INSERT = insert(Event.__table__)  # built once: every write sends it
+INSERT = insert(Event.__table__)  # built once: every write sends it
 
 
 def emit(session, records: list[dict]) -> None:
     """Add an event for each change record (the columns `audit.entry` builds) that is one."""
     rows = [row for row in map(event_row, records) if row is not None]
     if rows:
-        session.connection().execute(_INSERT, rows)  # Core, as audit.record_many
+        session.connection().execute(INSERT, rows)  # Core, as audit.record_many
 
 
 def event_row(record: dict) -> dict | None:

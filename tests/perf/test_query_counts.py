@@ -7,11 +7,13 @@ They are the same whatever the number of users on a page or members in a group: 
 request that loads rows one by one fails here. They count, they never time (docs/performance.md).
 """
 
+import json
 import threading
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy import text
 
 from models import db
 from services import custom_fields
@@ -227,3 +229,26 @@ def test_a_patch_updates_only_the_columns_it_changes(scim, people):
     columns = {part.split("=")[0].strip() for part in assigned.split(",")}
     assert columns == {"title", "data", "version", "last_modified"}, updates[0]
     assert scim.get(f"Users/{people[4]}").get_json()["title"] == "Ingeniør"
+
+
+def test_change_record_and_event_go_in_one_statement_on_postgresql(scim, people):
+    """PostgreSQL takes both rows in one data-modifying WITH; SQLite takes two INSERTs."""
+    body = {"schemas": [PATCH_OP], "Operations": [
+        {"op": "Replace", "path": "title", "value": "Økonom"}]}
+    with counting() as found:
+        response = scim.patch(f"Users/{people[5]}", body)
+    assert response.status_code == 200
+    audit = [s for s in found.sql if "INTO change_records" in s or "INTO events" in s]
+    if db.engine.dialect.name == "postgresql":
+        assert len(audit) == 1 and "INSERT INTO events" in audit[0], found
+    else:
+        assert len(audit) == 2, found
+    # Both rows are there, the same change.
+    changes = db.session.execute(text(
+        "SELECT c.action, e.event_type, e.changes FROM change_records c JOIN events e "
+        "ON e.request_id = c.request_id WHERE c.resource_id = :id AND c.action = 'user.patch'"),
+        {"id": people[5]}).all()
+    assert [(action, kind) for action, kind, _ in changes] == [("user.patch", "patch")]
+    stored = changes[0][2]
+    stored = json.loads(stored) if isinstance(stored, str) else stored
+    assert stored["title"][1] == "Økonom"
