@@ -10,7 +10,6 @@ from flask import appcontext_pushed
 import logging_setup
 import security
 from extensions import csrf
-from extensions import limiter
 from extensions import login_manager
 from extensions import migrate
 from models import db
@@ -43,10 +42,6 @@ DEFAULTS = {
     # Unset: a SQLite file in instance/, shared by the workers of this machine
     # (extensions.SqliteFileStorage); redis://... to share across machines.
     "RATELIMIT_STORAGE_URI": None,
-    # A Redis outage must not fail SCIM requests (Entra quarantines a failing app): fall
-    # back to per-process limits instead.
-    "RATELIMIT_SWALLOW_ERRORS": True,
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "CUSTOM_SCHEMA_URN": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User",
     # Request-log rows are written by a background thread so reads never take the write lock.
     "REQUEST_LOG_ASYNC": True,
@@ -189,7 +184,6 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     requestlog.init_app(app)
     # Every flush of every session checks string lengths (services/column_lengths.py).
     column_lengths.install()
@@ -212,11 +206,13 @@ def _register(app: Flask) -> None:
     from blueprints import events_public
     from blueprints import health
     from blueprints import metrics
+    from blueprints import rate_limits
     from blueprints import scim
     from commands import register_commands
     from web import install_middleware
 
     app.register_blueprint(health.bp)
+    rate_limits.init_app(app)
     app.register_blueprint(scim.bp)
     app.url_map.converters["slug"] = scim.SlugConverter
     app.register_blueprint(scim.bp, url_prefix=scim.DIRECTORY_PREFIX, name=scim.DIRECTORY_BLUEPRINT)

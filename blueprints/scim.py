@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 import re
 import time
 import uuid
@@ -22,8 +21,6 @@ from flask import Blueprint
 from flask import current_app
 from flask import g
 from flask import request
-from flask_limiter import RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -32,7 +29,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
-from extensions import limiter
+from blueprints import rate_limits
 from scim import params
 from scim.cursor import Signer
 from scim.discovery import list_response
@@ -115,19 +112,19 @@ def _rate_key() -> str:
     """
     try:
         info = _authentication()
-    except Exception:  # database trouble: the hook below answers it, not the limiter
+    except Exception:  # database trouble: the hook below answers it, not the rate limit
         logging.getLogger(__name__).warning("rate limit counted per address: token check "
                                             "failed", exc_info=True)
         info = None
     if info is None or isinstance(info, Unauthorized):
-        return "address:" + (get_remote_address() or "")
+        return "address:" + (request.remote_addr or "")
     return f"token:{info.id}"
 
 
 def _authentication():
     """The presented token checked once per request: TokenInfo, or the Unauthorized error.
 
-    The limiter asks before the blueprint's hook runs, so the answer is kept in the
+    The rate limit asks before `authenticate` runs, so the answer is kept in the
     WSGI environ (per request; `g` can outlive a request in tests and the CLI).
     """
     env = request.environ
@@ -149,22 +146,32 @@ def _authentication():
 def _authenticated() -> bool:
     try:
         return not isinstance(_authentication(), Unauthorized)
-    except Exception:  # database trouble: the hook below reports it, not the limiter
+    except Exception:  # database trouble: the hook below reports it, not the rate limit
         return False
 
 
-def _auth_failed(response) -> bool:
-    return response.status_code == 401
+@bp.before_request
+def rate_limit():
+    """One budget per token across every SCIM endpoint and Tenant URL (blueprints/rate_limits.py).
+
+    Guessed tokens each get their own key there, so failures also count per client
+    address; valid tokens are exempt from that: another client's failures never throttle
+    Entra on a shared address.
+    """
+    counters = rate_limits.counters(current_app)
+    if counters is None:
+        return
+    if not _authenticated():
+        counters.check_failures(request.remote_addr or "")
+    counters.spend(_rate_key())
 
 
-# Shared limits: one budget per key across every SCIM endpoint, not one per route.
-limiter.shared_limit(lambda: current_app.config["SCIM_RATE_LIMIT"], key_func=_rate_key,
-                     scope="scim-token")(bp)
-# Guessed tokens each get their own key above, so failures also count per client address.
-# Valid tokens are exempt: another client's failures never throttle Entra on a shared address.
-limiter.shared_limit(lambda: current_app.config["SCIM_AUTH_FAILURE_LIMIT"],
-                     key_func=get_remote_address, exempt_when=_authenticated,
-                     deduct_when=_auth_failed, scope="scim-auth-failures")(bp)
+@bp.after_request
+def count_failed_authentication(response):
+    counters = rate_limits.counters(current_app)
+    if counters is not None and response.status_code == 401:
+        counters.count_failure(request.remote_addr or "")
+    return response
 
 
 @bp.before_request
@@ -284,26 +291,14 @@ def database_unavailable(error):
     return response
 
 
-@bp.errorhandler(RateLimitExceeded)
-def rate_limited(error: RateLimitExceeded):
+@bp.errorhandler(rate_limits.Exceeded)
+def rate_limited(error: rate_limits.Exceeded):
     """429 with Retry-After in seconds (RFC 6585 §4)."""
-    g.setdefault("request_id", str(uuid.uuid4()))  # the limiter runs before the id is set
-    retry_after = _retry_after()
-    detail = f"Too many requests ({error.description}); retry after {retry_after} seconds"
+    detail = f"Too many requests ({error.limit}); retry after {error.retry_after} seconds"
     g.error = detail
     response = error_response(TooManyRequests(detail))
-    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Retry-After"] = str(error.retry_after)
     return response
-
-
-def _retry_after() -> int:
-    breached = limiter.current_limit
-    if breached is None:
-        return 1
-    try:
-        return max(1, math.ceil(breached.reset_at - time.time()))
-    except Exception:  # the storage went away between the check and now
-        return 1
 
 
 def error_response(error: SCIMError):
@@ -509,6 +504,7 @@ def _text(value, limit: int) -> str | None:
 
 
 # Route modules attach to `bp`; imported last because they import it.
+from blueprints import rate_limits
 from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
 from blueprints import scim_discovery  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Rate limits per token (Flask-Limiter): SCIM 429 with Retry-After, memory or Redis storage."""
+"""Rate limits per token (blueprints/rate_limits.py): SCIM 429 with Retry-After, in a file, memory or Redis."""
 
 import time
 
@@ -164,3 +164,62 @@ def test_two_gunicorn_workers_share_one_budget_by_default(app, tmp_path):
 
 # The default configuration; {"RATELIMIT_STORAGE_URI": "memory://"} lets 20 through.
 STORAGE_UNDER_TEST: dict = {}
+
+
+def test_a_directorys_tenant_url_spends_its_tokens_budget(app, client):
+    from services import directories
+    from services import tokens
+    from services.context import in_directory
+    from tests.conftest import ADMIN
+
+    other = directories.create("ostfold", "Østfold", False, ADMIN)
+    with in_directory(other.id):
+        _, secret = tokens.issue("Østfold-token", 90, ADMIN)
+    headers = {"Authorization": f"Bearer {secret}"}
+    statuses = [client.get(f"/scim/v2/{other.slug}/{path}", headers=headers).status_code
+                for path in ("Users", "Groups", "Schemas", "Users")]
+    assert statuses == [200, 200, 200, 429]
+    assert get_users(client, new_token()).status_code == 200  # another token, its own budget
+
+
+class FailingStorage(extensions.MemoryStorage):
+    """Counters in memory that fail while `down`, as Redis does in an outage."""
+
+    down = True
+
+    def incr(self, key, expiry, amount=1):
+        return self._unless_down(super().incr, key, expiry, amount)
+
+    def get(self, key):
+        return self._unless_down(super().get, key)
+
+    def get_expiry(self, key):
+        return self._unless_down(super().get_expiry, key)
+
+    def _unless_down(self, call, *args):
+        if self.down:
+            raise ConnectionError("storage down")
+        return call(*args)
+
+
+def test_counts_move_to_memory_while_the_storage_is_down_and_back_after(monkeypatch):
+    from limits.strategies import FixedWindowRateLimiter
+
+    from blueprints import rate_limits
+
+    counters = rate_limits.Counters("memory://", "2/minute", "2/minute")
+    storage = FailingStorage()
+    counters.shared = FixedWindowRateLimiter(storage)
+    counters.spend("token:1")
+    counters.spend("token:1")  # both counted in memory, the storage being down
+    with pytest.raises(rate_limits.Exceeded) as exceeded:
+        counters.spend("token:1")
+    assert 1 <= exceeded.value.retry_after <= 60 and "2 per 1 minute" in str(exceeded.value)
+
+    storage.down = False  # back, but not tried again before RETRY_SECONDS have passed
+    with pytest.raises(rate_limits.Exceeded):
+        counters.spend("token:1")
+    assert storage.get("LIMITER/scim-token/token:1/2/1/minute") == 0
+    monkeypatch.setattr(counters, "shared_from", 0.0)
+    counters.spend("token:1")  # the shared storage's own count starts afresh
+    assert storage.get("LIMITER/scim-token/token:1/2/1/minute") == 1
