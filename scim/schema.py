@@ -4,6 +4,7 @@ One set of definitions drives validation, PATCH path resolution, projection
 and the `/Schemas` discovery document, so they cannot drift apart.
 """
 
+import functools
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -13,6 +14,14 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 DEFAULT_CUSTOM = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
 
 TYPES = ("string", "boolean", "decimal", "integer", "dateTime", "reference", "binary", "complex")
+
+
+def _by_lower_name(attributes) -> dict:
+    """{lower-cased name: attribute}, the first of any two that differ only in case."""
+    found: dict = {}
+    for attribute in attributes:
+        found.setdefault(attribute.name.lower(), attribute)
+    return found
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,12 @@ class Attribute:
 
     def sub(self, name: str) -> "Attribute | None":
         """Find a sub-attribute by name, case-insensitively (RFC 7643 §2.1)."""
-        lowered = name.lower()
-        for sub in self.sub_attributes:
-            if sub.name.lower() == lowered:
-                return sub
-        return None
+        return self._subs.get(name.lower())
+
+    @functools.cached_property
+    def _subs(self) -> dict:
+        # By lower-cased name, built once: a member add looks up 100 values' sub-attributes.
+        return _by_lower_name(self.sub_attributes)
 
     def to_dict(self) -> dict:
         out = {
@@ -71,11 +81,11 @@ class Schema:
     retired: tuple[str, ...] = ()
 
     def attr(self, name: str) -> Attribute | None:
-        lowered = name.lower()
-        for attribute in self.attributes:
-            if attribute.name.lower() == lowered:
-                return attribute
-        return None
+        return self._attributes.get(name.lower())
+
+    @functools.cached_property
+    def _attributes(self) -> dict:
+        return _by_lower_name(self.attributes)
 
     def to_dict(self, base_url: str = "") -> dict:
         return {
@@ -103,11 +113,14 @@ class ResourceType:
         return (self.core, *self.extensions)
 
     def extension(self, urn: str) -> Schema | None:
-        lowered = urn.lower()
+        return self._extensions.get(urn.lower())
+
+    @functools.cached_property
+    def _extensions(self) -> dict:
+        found: dict = {}
         for schema in self.extensions:
-            if schema.id.lower() == lowered:
-                return schema
-        return None
+            found.setdefault(schema.id.lower(), schema)
+        return found
 
     def split_urn(self, path: str) -> tuple[Schema | None, str]:
         """Split a leading schema URN off a path: `urn:…:User:department` → (schema, "department").
