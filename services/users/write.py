@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.base import NO_VALUE
 
 from models import ChangeRecord
 from models import User
@@ -27,7 +28,6 @@ from scim.schema import ENTERPRISE
 from services import audit
 from services import column_lengths
 from services import errors
-from services import tx
 from services.audit import Target
 from services.context import current_directory_id
 from services.users import managers
@@ -190,10 +190,17 @@ def _update(session, write: Write) -> bool:
 
 
 def _changed(user: User) -> dict:
-    """{column: value} of what differs from the row as loaded."""
-    if inspect(user).key is None:  # never loaded: every column but the kept ones
+    """{column: value} of what differs from the row as loaded (the ORM keeps what it was)."""
+    state = inspect(user)
+    if state.key is None:  # never loaded: every column
         return {k: v for k, v in _row(user).items() if k not in _KEPT}
-    return tx.changed(user, _SETTABLE)
+    out = {}
+    for key, old in state.committed_state.items():
+        if key in _SETTABLE:
+            new = getattr(user, key)
+            if old is NO_VALUE or old != new:
+                out[key] = new
+    return out
 
 
 _KEPT = ("id", "created")
