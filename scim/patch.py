@@ -12,7 +12,6 @@ refused; under unknown="reject" an unknown attribute is an invalidPath, in the `
 in the keys of a path-less value alike.
 """
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,14 +108,25 @@ def apply(resource: dict, ops: list[Operation], rtype: ResourceType, *, unknown=
     and `quirks`, when given, receives a line for each client quirk tolerated.
     :raise InvalidPath: for an unknown attribute when `unknown` is "reject".
     """
-    doc = copy.deepcopy(resource)
+    doc = _copy(resource)
     patch = _Patch(rtype, unknown, [], max_value_length, quirks if quirks is not None else [])
     try:
         for op in ops:
             patch.run(doc, op)
     except res.UnknownAttribute as error:
         raise InvalidPath(error.detail) from None
-    return res.validate(doc, rtype, max_value_length=max_value_length), patch.ignored
+    return res.validate(doc, rtype, max_value_length=max_value_length,
+                        unchanged_from=resource), patch.ignored
+
+
+def _copy(value):
+    """A deep copy of a JSON document (dicts, lists, scalars): copy.deepcopy's memo and
+    dispatch are for arbitrary objects, and took three times as long."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def undotted(rtype: ResourceType, text: str) -> str | None:

@@ -1,7 +1,9 @@
 """Property tests: PATCH is total (a valid resource or a SCIMError) and pure."""
 
 import copy
+from unittest import mock
 
+import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -146,3 +148,46 @@ def test_load_is_total(body):
     except SCIMError:
         return
     assert resource.validate(loaded, USER) == loaded
+
+
+def outcome(call):
+    try:
+        return call()
+    except SCIMError as error:
+        return type(error), error.detail
+
+
+@settings(max_examples=300, deadline=None)
+@given(users(), st.lists(operation, min_size=1, max_size=4))
+def test_values_kept_from_the_input_give_what_full_validation_gives(user, ops):
+    """apply() re-checks only what the operations changed (resource.validate's
+    `unchanged_from`); checking every value again gives the same result or error."""
+    full_validate = resource.validate
+
+    def checking_everything(doc, rtype, **options):
+        return full_validate(doc, rtype, **{**options, "unchanged_from": None})
+
+    try:
+        parsed = patch.operations({"schemas": [patch.PATCH_OP], "Operations": ops})
+    except SCIMError:
+        return
+    kept = outcome(lambda: patch.apply(user, parsed, USER))
+    with mock.patch.object(resource, "validate", checking_everything):
+        checked = outcome(lambda: patch.apply(user, parsed, USER))
+    assert kept == checked
+
+
+EMAIL = {"value": "ø@example.com", "type": "work"}
+
+
+@pytest.mark.parametrize("key, stored, sent", [
+    ("active", True, 1), ("active", False, 0.0),
+    ("emails", [{**EMAIL, "primary": True}], [{**EMAIL, "primary": 1}])])
+def test_an_equal_value_of_another_type_is_checked_not_kept(key, stored, sent):
+    """1 == True and 0.0 == False in Python; `unchanged_from` keeps only identical JSON."""
+    before = {"userName": "Ødegård", key: stored}
+    assert resource.validate(before, USER) == before
+    assert before[key] == sent  # equal to Python, so a plain == would keep it
+    with pytest.raises(SCIMError):
+        resource.validate({**before, key: sent}, USER, unchanged_from=before)
+    assert resource.validate(copy.deepcopy(before), USER, unchanged_from=before) == before
