@@ -29,7 +29,7 @@ from bench.payloads import compact
 from bench.scenarios import SCIM
 from bench.scenarios import Plan
 
-CASES = ("create", "patch_replace", "deactivate", "member_add_1", "member_add_100")
+CASES = ("create", "patch_replace", "deactivate", "member_add_1", "member_add_100", "lookup")
 
 
 def make_requests(plan: Plan, case: str, n: int, groups: list[str]) -> list:
@@ -41,6 +41,8 @@ def make_requests(plan: Plan, case: str, n: int, groups: list[str]) -> list:
         return plan.deactivations(n)
     if case == "member_add_1":
         return _single_adds(plan, n, groups)
+    if case == "lookup":  # Entra's matching query, for the reads' share of a write's costs
+        return list(itertools.islice(itertools.cycle(plan.lookups()), n))
     if plan not in _BATCHES:  # one sequence of (group, batch) pairs: each added once
         _BATCHES[plan] = plan.member_batches(groups, f"{SCIM}/Groups/{{}}")
     return _BATCHES[plan](n)
