@@ -73,15 +73,15 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     The rows are listing.Rows: what services/resources/serialize.py reads, without ORM objects.
     """
     rtype = resource_type()
-    conditions = [User.hidden.is_(False)]
-    if params.filter:
-        tree = scim_filter.parse(params.filter, max_length=max_filter_length)
-        name = scim_filter.equality_value(tree, "username")
-        if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-            found = db.session.connection().execute(
-                _BY_USER_NAME, {"directory": current_directory_id(), "name": casefold.key(name)})
-            rows = [listing.Row(*row) for row in found]
-            return len(rows), rows
+    tree = scim_filter.parse(params.filter, max_length=max_filter_length) if params.filter else None
+    name = scim_filter.equality_value(tree, "username") if tree is not None else None
+    if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
+        found = db.session.connection().execute(
+            _BY_USER_NAME, {"directory": current_directory_id(), "name": casefold.key(name)})
+        rows = [listing.Row(*row) for row in found]
+        return len(rows), rows
+    conditions = [User.hidden.is_(False)]  # built after the lookup's path, which needs none
+    if tree is not None:
         conditions.append(query.to_sql(tree, store.resolver(rtype)))
     order = listing.order(params, store.resolver(rtype), User)
     return listing.page(User, conditions, order, params)
