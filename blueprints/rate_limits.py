@@ -15,7 +15,7 @@ import logging
 import math
 import time
 
-from limits import parse
+from limits import parse_many
 from limits.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -38,8 +38,10 @@ class Exceeded(Exception):
 class Counters:
     """The app's two limits on its storage, counting in memory while the storage fails."""
 
-    def __init__(self, storage_uri: str, token_limit: str, failure_limit: str):
-        self.token_limit, self.failure_limit = parse(token_limit), parse(failure_limit)
+    def __init__(self, storage_uri: str, token_limits: str, failure_limits: str):
+        # "200/second", or several at once as "200/second;10000/hour" (limits' notation).
+        self.token_limits, self.failure_limits = parse_many(token_limits), parse_many(
+            failure_limits)
         self.shared = FixedWindowRateLimiter(storage_from_string(storage_uri))
         self.local = FixedWindowRateLimiter(extensions.MemoryStorage())
         self.shared_from = 0.0  # monotonic time from which to use the shared storage again
@@ -49,16 +51,19 @@ class Counters:
 
         :raise Exceeded: when the budget is spent.
         """
-        if not self._run("hit", self.token_limit, TOKEN_SCOPE, key):
-            raise self._exceeded(self.token_limit, TOKEN_SCOPE, key)
+        for limit in self.token_limits:
+            if not self._run("hit", limit, TOKEN_SCOPE, key):
+                raise self._exceeded(limit, TOKEN_SCOPE, key)
 
     def check_failures(self, address: str) -> None:
         """:raise Exceeded: when this address has failed authentication too often."""
-        if not self._run("test", self.failure_limit, FAILURE_SCOPE, address):
-            raise self._exceeded(self.failure_limit, FAILURE_SCOPE, address)
+        for limit in self.failure_limits:
+            if not self._run("test", limit, FAILURE_SCOPE, address):
+                raise self._exceeded(limit, FAILURE_SCOPE, address)
 
     def count_failure(self, address: str) -> None:
-        self._run("hit", self.failure_limit, FAILURE_SCOPE, address)
+        for limit in self.failure_limits:
+            self._run("hit", limit, FAILURE_SCOPE, address)
 
     def _exceeded(self, limit, scope: str, key: str) -> Exceeded:
         try:

@@ -223,3 +223,11 @@ def test_counts_move_to_memory_while_the_storage_is_down_and_back_after(monkeypa
     monkeypatch.setattr(counters, "shared_from", 0.0)
     counters.spend("token:1")  # the shared storage's own count starts afresh
     assert storage.get("LIMITER/scim-token/token:1/2/1/minute") == 1
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
+                                         "SCIM_RATE_LIMIT": "100/minute;3/hour"}])
+def test_several_limits_in_one_setting_each_hold(app, client):
+    secret = new_token("Åsa")
+    assert [get_users(client, secret).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert "3 per 1 hour" in get_users(client, secret).get_json()["detail"]
