@@ -1,6 +1,6 @@
 """SCIM rate limits: one budget per bearer token, and one for failed authentications per address.
 
-Two fixed-window counters of `limits` in the storage RATELIMIT_STORAGE_URI names: by
+Fixed-window counters of `limits` in the storage RATELIMIT_STORAGE_URI names: by
 default a SQLite file the workers of a machine share (extensions.SqliteFileStorage),
 Redis across machines, `memory://` per process. Flask-Limiter did this before; resolving
 its route, blueprint and application limits and their exemptions on every request cost
@@ -36,12 +36,12 @@ class Exceeded(Exception):
 
 
 class Counters:
-    """The app's two limits on its storage, counting in memory while the storage fails."""
+    """The app's limits on its storage, counting in memory while the storage fails."""
 
     def __init__(self, storage_uri: str, token_limits: str, failure_limits: str):
         # "200/second", or several at once as "200/second;10000/hour" (limits' notation).
-        self.token_limits, self.failure_limits = parse_many(token_limits), parse_many(
-            failure_limits)
+        self.token_limits = parse_many(token_limits)
+        self.failure_limits = parse_many(failure_limits)
         self.shared = FixedWindowRateLimiter(storage_from_string(storage_uri))
         self.local = FixedWindowRateLimiter(extensions.MemoryStorage())
         self.shared_from = 0.0  # monotonic time from which to use the shared storage again
