@@ -504,7 +504,6 @@ def _text(value, limit: int) -> str | None:
 
 
 # Route modules attach to `bp`; imported last because they import it.
-from blueprints import rate_limits
 from blueprints import openapi  # noqa: E402,F401
 from blueprints import scim_bulk  # noqa: E402,F401
 from blueprints import scim_discovery  # noqa: E402,F401

@@ -294,8 +294,8 @@ def validate(resource: dict, rtype: ResourceType, *, max_value_length: int = 409
     required attributes must be present (RFC 7643 §2.2) and each multi-valued attribute
     may have at most one primary value (RFC 7643 §2.4). Used after PATCH and by load().
     `unchanged_from`: a valid document the resource was made from (PATCH's input); a value
-    equal to its value there is kept as it is, not coerced again (a PATCH of a title
-    re-checked every attribute of the user: 5% of its CPU).
+    identical to its value there (JSON types included) is kept as it is, not coerced
+    again (a PATCH of a title re-checked every attribute of the user: 5% of its CPU).
     """
     if not isinstance(resource, dict):
         raise InvalidValue("A resource must be an object")

@@ -39,6 +39,9 @@ def record(session, actor, action: str, target: Target, changes: dict | None) ->
 
 
 _INSERT = insert(ChangeRecord.__table__)  # built once: every write sends it
+# The columns `entry` fills, in the statement that also inserts the event (`_with_event`).
+RECORD_KEYS = ("at", "directory_id", "request_id", "actor_kind", "actor", "action",
+               "resource_type", "resource_id", "resource_name", "changes", "content_hash")
 
 
 def record_many(session, entries: list[dict]) -> None:
@@ -68,10 +71,6 @@ def _with_event():
     record = insert(table).values({key: bindparam(f"record_{key}", type_=table.c[key].type)
                                    for key in RECORD_KEYS}).cte("record")
     return events.INSERT.add_cte(record)
-
-
-RECORD_KEYS = ("at", "directory_id", "request_id", "actor_kind", "actor", "action",
-               "resource_type", "resource_id", "resource_name", "changes", "content_hash")
 
 
 def entry(actor, action: str, target: Target, changes: dict | None) -> dict:
