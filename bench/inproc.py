@@ -2,11 +2,12 @@
 
     .venv/bin/python -m bench.inproc [--database-url URL] [--users 5000] [--n 400] [--rounds 3]
 
-The process's CPU time (and the wall time: at c=1, with the database's own work and waits) (every thread: the request log's writer and the outbox's too, whose
-queues are drained inside the timing) per request of each write case, median of the
-rounds, and the statements sent per request. CPU time is what other jobs on the machine
-disturb least; it still moves a few per cent with cache pressure, so compare runs made
-back to back. `--profile CASE` prints a cProfile of that case instead.
+The process's CPU time (every thread: the request log's writer and the outbox's too,
+whose queues are drained inside the timing) and wall time (at c=1, with the database's
+own work and waits) per request of each write case, median of the rounds, and the
+statements sent and pool checkouts made per request. CPU time is what other jobs on
+the machine disturb least; it still moves a few per cent with cache pressure, so compare
+runs made back to back. `--profile CASE` prints a cProfile of that case instead.
 """
 
 import argparse
@@ -93,15 +94,19 @@ def main(argv=None) -> int:
     app = create_app(json.loads(args.config))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
-    statements, shown = [0], []
+    statements, checkouts, shown = [0], [0], []
 
     def count(_conn, _cursor, sql, *_args):
         statements[0] += 1
         if args.show_sql:
             shown.append(f"[{len(sql)} chars] " + " ".join(sql.split())[:120])
 
+    def checkout(*_args):
+        checkouts[0] += 1
+
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "checkout", checkout)
     groups = []
     for k in range(40):
         r = client.post(f"{SCIM}/Groups", json=payloads.group(f"inproc-{k}"), headers=headers)
@@ -118,13 +123,14 @@ def main(argv=None) -> int:
         return 0
     cases = [args.profile] if args.profile else args.cases.split(",")
     results, per, walls, calls = {c: [] for c in cases}, {}, {c: [] for c in cases}, {}
+    pool = {}
     for case in cases:
         _run(client, headers, make_requests(plan, case, 50, groups), writer)  # warm
     for _ in range(rounds):
         for case in cases:
             reqs = make_requests(plan, case, args.n, groups)
             profiler = cProfile.Profile() if args.profile or args.calls else None
-            statements[0] = 0
+            statements[0] = checkouts[0] = 0
             began, wall = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -134,6 +140,7 @@ def main(argv=None) -> int:
             results[case].append((time.process_time() - began) * 1000 / len(reqs))
             walls[case].append((time.perf_counter() - wall) * 1000 / len(reqs))
             per[case] = statements[0] / len(reqs)
+            pool[case] = checkouts[0] / len(reqs)
             if profiler:
                 stats = pstats.Stats(profiler).sort_stats("cumulative")
                 calls.setdefault(case, []).append(stats.total_calls / len(reqs))
@@ -147,7 +154,7 @@ def main(argv=None) -> int:
         rounds_text = ", ".join(f"{v:.2f}" for v in values)
         print(f"{case:16} CPU ms/request median {statistics.median(values):.2f} "
               f"(rounds: {rounds_text}); wall ms/request {statistics.median(walls[case]):.2f}; "
-              f"statements/request {per[case]:.1f}"
+              f"statements/request {per[case]:.1f}; checkouts/request {pool[case]:.1f}"
               + (f"; calls/request {statistics.median(calls[case]):,.0f}" if case in calls else ""))
     with app.app_context():
         writer.stop()
