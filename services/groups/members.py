@@ -35,6 +35,7 @@ from scim.resource import clip
 from scim.schema import GROUP
 from scim.schema import MEMBERS
 from services import errors
+from services import sql_lists
 from services.context import current_directory_id
 from services.groups import reads as memberships
 
@@ -117,7 +118,7 @@ def _existing(session, kind: str, ids: list[str]) -> set[str]:
     connection = session.connection()
     found: set[str] = set()
     for part in _chunks(ids):
-        params = {"ids": part if dialect_name == "postgresql" else json.dumps(part),
+        params = {"ids": sql_lists.value(part, dialect_name),
                   "directory": current_directory_id()}
         found.update(connection.execute(stmt, params).scalars().all())
     return found
@@ -128,19 +129,14 @@ def _existing_statement(kind: str, dialect_name: str):
     """Built once per kind and database: a member add's hot path.
 
     A Core statement naming its directory (models/scoping.py sees only ORM statements),
-    with the ids as one parameter: an array on PostgreSQL, a JSON array read by
-    `json_each` on SQLite. An expanding IN of 100 ids is rendered afresh each time.
+    with the ids as one parameter (services/sql_lists.py).
     """
     table = (User if kind == "user" else Group).__table__
     conditions = [table.c.directory_id == bindparam("directory")]
     if kind == "user":
         conditions.append(table.c.hidden.is_(False))
-    if dialect_name == "postgresql":
-        named = table.c.id == func.any(cast(bindparam("ids"), postgresql.ARRAY(Text)))
-    else:
-        named = table.c.id.in_(select(func.json_each(bindparam("ids")).table_valued("value")
-                                      .c.value))
-    stmt = select(table.c.id).where(named, *conditions)
+    stmt = select(table.c.id).where(sql_lists.among(table.c.id, "ids", dialect_name),
+                                    *conditions)
     if dialect_name == "postgresql":
         stmt = stmt.with_for_update(read=True, key_share=True)
     return stmt

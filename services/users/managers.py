@@ -32,6 +32,7 @@ from models import utcnow
 from scim.schema import ENTERPRISE
 from services import audit
 from services import errors
+from services import sql_lists
 from services.audit import Target
 from services.context import current_directory_id
 from services.context import note
@@ -172,8 +173,10 @@ def _arrives(write) -> bool:
 
 def _waiting(session, numbers: list[str]):
     """The reports whose manager_ref is among `numbers`; built once per database kind."""
-    return session.connection().execute(_waiting_statement(session.get_bind().dialect.name), {
-        "directory": current_directory_id(), "numbers": numbers}).all()
+    dialect_name = session.get_bind().dialect.name
+    return session.connection().execute(_waiting_statement(dialect_name), {
+        "directory": current_directory_id(),
+        "numbers": sql_lists.value(numbers, dialect_name)}).all()
 
 
 @functools.cache
@@ -183,8 +186,8 @@ def _waiting_statement(dialect_name: str):
     users = User.__table__
     stmt = select(users.c.id, users.c.user_name, users.c.data, users.c.version,
                   users.c.manager_ref).where(users.c.directory_id == bindparam("directory"),
-                                             users.c.manager_ref.in_(bindparam("numbers",
-                                                                               expanding=True)))
+                                             sql_lists.among(users.c.manager_ref, "numbers",
+                                                             dialect_name))
     if dialect_name == "postgresql":
         stmt = stmt.with_for_update(key_share=True, skip_locked=True)
     return stmt
