@@ -210,3 +210,17 @@ def test_the_password_policy_is_enforced(app):
     for weak in ("short", "alice", ""):
         with pytest.raises(admins.AdminError):
             admins.create("alice", weak, "admin", CLI)
+
+
+def test_scim_requests_get_no_session_and_admin_sessions_still_work(app, fresh, scim):
+    """security.CookieSessions skips the signer without a cookie; with one, it still checks it."""
+    created = scim.post("Users", json=user_body("søren.ørsted@example.com"))
+    assert created.status_code == 201
+    assert "Set-Cookie" not in created.headers
+    admins.create("alice", PASSWORD, "admin", CLI)
+    sign_in(fresh)
+    assert fresh.get("/admin/").status_code == 200
+    cookie = fresh.get_cookie("session")
+    fresh.set_cookie("session", cookie.value[:-2] + ("AA" if cookie.value[-2:] != "AA" else "BB"))
+    response = fresh.get("/admin/")
+    assert response.status_code == 302 and response.location.startswith("/auth/login")
