@@ -44,6 +44,12 @@ def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: boo
     return row
 
 
+def locked_row(session, stmt, params: dict):
+    """As locked_one (FOR NO KEY UPDATE), for a Core select of columns: its mapping, or None."""
+    variant = _locking(stmt, db.engine.dialect.name == "postgresql", True, False)
+    return session.connection().execute(variant, params).mappings().first()
+
+
 # {statement: {(postgresql, key_share, refresh): the statement to run}}
 _variants: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

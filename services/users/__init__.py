@@ -50,6 +50,19 @@ def get(user_id: str) -> User:
     """
     row = db.session.connection().execute(_VISIBLE_BY_ID, {
         "id": user_id, "directory": current_directory_id()}).mappings().first()
+    return _draft(row, user_id)
+
+
+def _locked_draft(session, user_id: str, if_match: str | None) -> User:
+    """As `get`, in the write transaction under the row lock (tx.locked_row); If-Match checked."""
+    row = tx.locked_row(session, _VISIBLE_BY_ID, {"id": user_id,
+                                                  "directory": current_directory_id()})
+    user = _draft(row, user_id)
+    check_if_match(if_match, etag(user))
+    return user
+
+
+def _draft(row, user_id: str) -> User:
     if row is None:
         raise errors.NotFound(f"User {user_id} not found")
     user = User(**row)
@@ -191,7 +204,10 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None,
     before the write transaction; the write applies only if the user is still at that
     version and the rules decided before the locks still hold (write.save), and
     otherwise the PATCH starts over (optimistic). On SQLite, where writers take turns,
-    a PATCH so holds the lock for a few statements, not for all its work.
+    a PATCH so holds the lock for a few statements, not for all its work. PostgreSQL
+    locks rows, not the database: there a PATCH reads under the row lock at once, which
+    saves the read's own transaction (BEGIN, ROLLBACK and the pool's ping: three of a
+    PATCH's nine round trips).
     `groups_out`, when given, is filled with the user's groups ({id: [(group id,
     displayName, direct)]}) as the write left them, read in its transaction: the
     response needs them, and a transaction of its own cost three more round trips on
@@ -199,7 +215,7 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None,
     """
     rtype = resource_type()
     operations = scim_patch.operations(body)
-    for _ in range(PATCH_ATTEMPTS - 1):
+    for _ in range(_optimistic_attempts()):
         user = get(user_id)  # detached: the write's rollback cannot expire it
         change = _patched(user, operations, rtype, actor, if_match)
         if change is None:
@@ -209,10 +225,9 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None,
             if _store(session, change):
                 _read_groups(user, groups_out)
                 return user
-    # Busy user: the last attempt reads under the locks, so nobody can overtake it.
+    # Busy user (or PostgreSQL): this attempt reads under the locks; nobody can overtake it.
     with tx.write() as session:
-        user = _locked(session, user_id, if_match)
-        session.expunge(user)
+        user = _locked_draft(session, user_id, if_match)
         change = _patched(user, operations, rtype, actor, if_match, session)
         if change is not None:
             _store(session, change)
@@ -226,6 +241,10 @@ def _read_groups(user: User, groups_out: dict | None) -> None:
 
 
 PATCH_ATTEMPTS = 3
+
+
+def _optimistic_attempts() -> int:
+    return 0 if db.engine.dialect.name == "postgresql" else PATCH_ATTEMPTS - 1
 
 
 def _patched(user: User, operations, rtype, actor, if_match: str | None,
