@@ -26,6 +26,24 @@ def write():
             raise
 
 
+def read_connection():
+    """The request's connection for a read whose statements need no common snapshot.
+
+    PostgreSQL at READ COMMITTED (its default, and Rollcall's) gives each statement of a
+    transaction a snapshot of its own, so such a read sees the same in autocommit, without
+    a BEGIN and a ROLLBACK: two of an Entra lookup's five round trips. Not for a
+    server-side cursor, which needs a transaction, and never for a write (`write` starts
+    afresh). SQLite: the session's connection, as for any read.
+    """
+    session = db.session()
+    if db.engine.dialect.name != "postgresql" or session.in_transaction():
+        return session.connection()
+    return session.connection(execution_options=_AUTOCOMMIT)
+
+
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
 def locked_one(session, stmt, missing: str, key_share: bool = True, refresh: bool = False,
                params: dict | None = None):
     """Load one row for update, or raise NotFound(missing).

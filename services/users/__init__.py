@@ -48,7 +48,7 @@ def get(user_id: str) -> User:
     tenth of a PATCH's CPU (py-spy, docs/performance.md).
     :raise errors.NotFound: when no visible user has this id.
     """
-    row = db.session.connection().execute(_VISIBLE_BY_ID, {
+    row = tx.read_connection().execute(_VISIBLE_BY_ID, {
         "id": user_id, "directory": current_directory_id()}).mappings().first()
     return _draft(row, user_id)
 
@@ -89,7 +89,7 @@ def search(params: Search, max_filter_length: int = 4096) -> tuple[int, list]:
     tree = scim_filter.parse(params.filter, max_length=max_filter_length) if params.filter else None
     name = scim_filter.equality_value(tree, "username") if tree is not None else None
     if name is not None and params.start_index == 1 and params.count > 0 and not params.cursor:
-        found = db.session.connection().execute(
+        found = tx.read_connection().execute(
             _BY_USER_NAME, {"directory": current_directory_id(), "name": casefold.key(name)})
         rows = [listing.Row(*row) for row in found]
         return len(rows), rows
