@@ -17,6 +17,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from models import Group
 from models import db
@@ -124,7 +125,7 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
     unknown = settings.get("unknown_attributes")
     member_ops, other_ops = group_members.split(scim_patch.operations(body), unknown)
     with tx.write() as session:
-        group = _locked(session, group_id, if_match)
+        group = _locked_draft(session, group_id, if_match)
         after = _apply_attributes(group.data, other_ops, unknown)
         delta = group_members.Delta()
         for op in member_ops:
@@ -133,7 +134,6 @@ def patch(group_id: str, body: dict, actor, if_match: str | None = None) -> Grou
         if changes:
             _write(session, group, after)
             audit.record(session, actor, "group.patch", _target(group), changes)
-        tx.keep_loaded(session, group)
     return group
 
 
@@ -191,12 +191,31 @@ def _note_ignored(ignored) -> None:
         note(f"ignored unknown attribute {path}")
 
 
-_BY_ID = select(Group).where(Group.id == bindparam("id"))  # built once: a member add's hot path
+_BY_ID = select(Group).where(Group.id == bindparam("id"))
+# Built once, naming its directory: a member add's hot path.
+_ROW_BY_ID = select(*Group.__table__.c).where(Group.id == bindparam("id"),
+                                              Group.directory_id == bindparam("directory"))
 
 
 def _locked(session, group_id: str, if_match: str | None) -> Group:
     """Load the group for update and check If-Match (RFC 7644 §3.14)."""
     group = tx.locked_one(session, _BY_ID, f"Group {group_id} not found", params={"id": group_id})
+    check_if_match(if_match, etag(group))
+    return group
+
+
+def _locked_draft(session, group_id: str, if_match: str | None) -> Group:
+    """As `_locked`, read with Core and detached, never in the session (a PATCH).
+
+    The ORM's select and load of the group cost a member add of one 2-7% of its CPU
+    (bench.inproc, interleaved); the PATCH writes the group with Core anyway (`_update`).
+    """
+    row = tx.locked_row(session, _ROW_BY_ID, {"id": group_id,
+                                              "directory": current_directory_id()})
+    if row is None:
+        raise errors.NotFound(f"Group {group_id} not found")
+    group = Group(**row)
+    make_transient_to_detached(group)
     check_if_match(if_match, etag(group))
     return group
 
@@ -213,7 +232,7 @@ def _write(session, group: Group, data: dict) -> None:
               "external_id": data.get("externalId"), "version": (group.version or 0) + 1,
               "last_modified": utcnow()}
     try:
-        if inspect(group).persistent:
+        if inspect(group).key is not None:  # a stored row, loaded (or read as a draft)
             _update(session, group, values)
         else:
             for key, value in {**values, "created": values["last_modified"]}.items():
