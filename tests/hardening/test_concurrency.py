@@ -5,6 +5,7 @@ connection: on PostgreSQL the unique index and the row lock (SELECT … FOR UPDA
 on SQLite the write lock does. docs/operations.md explains ETags versus row locks.
 """
 
+import threading
 from collections import Counter
 
 import pytest
@@ -16,6 +17,7 @@ from models import ChangeRecord
 from models import User
 from models import db
 from services import users
+from tests.conftest import IS_POSTGRES
 from tests.hardening.support import patch_body
 from tests.hardening.support import run_together
 from tests.hardening.support import user_body
@@ -110,6 +112,8 @@ def _overtaken_patches(monkeypatch, app, user_id: str, times: int) -> list:
     return drafts
 
 
+@pytest.mark.skipif(IS_POSTGRES, reason="PostgreSQL PATCHes read under the row lock: "
+                    "nobody overtakes them (the next test)")
 @pytest.mark.parametrize("overtakes", [1, users.PATCH_ATTEMPTS - 1])
 def test_a_patch_that_was_overtaken_starts_over_and_loses_nothing(
         app, scim, monkeypatch, overtakes):
@@ -128,3 +132,41 @@ def test_a_patch_that_was_overtaken_starts_over_and_loses_nothing(
     changes = db.session.execute(select(ChangeRecord.changes).where(
         ChangeRecord.action == "user.patch", ChangeRecord.resource_id == user["id"])).scalars()
     assert list(changes) == [{"title": [None, "Boss"]}]  # one record: for the write that won
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="SQLite PATCHes are optimistic (the test before)")
+def test_a_writer_during_a_patch_waits_for_it_and_loses_nothing(app, scim, monkeypatch):
+    """On PostgreSQL a PATCH holds the user's row lock from its read.
+
+    Another writer, arriving while the PatchOp is applied, waits for its commit and then
+    writes on top.
+    """
+    user = scim.post("Users", user_body("Ørjan.race@example.com")).get_json()
+    real, others = users._patched, []
+
+    def meanwhile(draft, *args):
+        others.append(threading.Thread(target=_rename, args=(app, user["id"], "Ölaf Other")))
+        others[0].start()
+        others[0].join(timeout=1)  # long enough to start; it then waits on the row lock
+        assert others[0].is_alive()
+        return real(draft, *args)
+
+    monkeypatch.setattr(users, "_patched", meanwhile)
+    op = {"op": "replace", "path": "title", "value": "Boss"}
+    response = scim.patch(f"Users/{user['id']}", patch_body(op))
+    others[0].join(timeout=30)
+
+    assert response.status_code == 200 and response.get_json()["meta"]["version"] == 'W/"2"'
+    final = scim.get(f"Users/{user['id']}").get_json()
+    assert (final["title"], final["displayName"]) == ("Boss", "Ölaf Other")
+    assert final["meta"]["version"] == 'W/"3"'
+
+
+def _rename(app, user_id: str, name: str) -> None:
+    """A writer elsewhere: its own connection, reading the row FOR UPDATE as a writer must."""
+    with app.app_context(), db.engine.begin() as conn:
+        current = conn.execute(select(User.version, User.data).where(User.id == user_id)
+                               .with_for_update()).one()
+        conn.execute(update(User).where(User.id == user_id).values(
+            version=current.version + 1, display_name=name,
+            data={**current.data, "displayName": name}))
