@@ -207,7 +207,7 @@ def patch(user_id: str, body: dict, actor, if_match: str | None = None,
     a PATCH so holds the lock for a few statements, not for all its work. PostgreSQL
     locks rows, not the database: there a PATCH reads under the row lock at once, which
     saves the read's own transaction (BEGIN, ROLLBACK and the pool's ping: three of a
-    PATCH's nine round trips).
+    PATCH's ten round trips).
     `groups_out`, when given, is filled with the user's groups ({id: [(group id,
     displayName, direct)]}) as the write left them, read in its transaction: the
     response needs them, and a transaction of its own cost three more round trips on
