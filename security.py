@@ -40,7 +40,7 @@ class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, without building the signer for a request with no cookie.
 
     SCIM clients send none, and Flask otherwise builds an itsdangerous serializer to open
-    and save every request's empty session (2% of a SCIM write's CPU, py-spy).
+    and save every request's empty session (3% of a PATCH's samples, py-spy).
     """
 
     def open_session(self, app, request):
