@@ -133,10 +133,19 @@ def _rewrite(data: dict, manager_id: str) -> None:
     data[ENTERPRISE] = enterprise
 
 
-def recheck(session, user: User) -> None:
-    """Under the locks, a linked manager is still a visible user (store.existing)."""
+def recheck(session, user: User) -> bool:
+    """Under the locks: a linked manager is still a visible user (store.existing), and a
+    pending one still no single user's. False when it arrived meanwhile (its write could
+    not link a report not yet committed): the write starts over and links it.
+
+    :raise errors.Invalid: for a linked manager gone meanwhile.
+    """
     if user.manager_id is not None and not store.existing(session, [user.manager_id], True):
         raise errors.Invalid(f"manager {user.manager_id!r} is not a user here", "manager")
+    if user.manager_ref is None:
+        return True
+    found = _by_employee_number(session, user.manager_ref, lock=True)
+    return not (len(found) == 1 and found[0] != user.id)
 
 
 def link_pending(session, writes: list) -> None:

@@ -149,8 +149,10 @@ def _recheck(session, write: Write) -> bool:
         return False
     rules.lock(session, write.after, write.was_active)
     rules.check_email_unique(session, write.after, None if write.new else user.id)
-    if write.manager_changed:
-        managers.recheck(session, user)
+    if write.manager_changed and not managers.recheck(session, user):
+        return False
+    if user.seat_waiting:  # kept waiting before the locks: is a seat free now?
+        return not rules.seat_free(session)
     return not write.seat_granted or rules.seat_free(session)
 
 

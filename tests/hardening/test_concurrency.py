@@ -16,8 +16,10 @@ from sqlalchemy import update
 from models import ChangeRecord
 from models import User
 from models import db
+from scim.schema import ENTERPRISE
 from services import users
 from tests.conftest import IS_POSTGRES
+from tests.hardening.support import USER_SCHEMA
 from tests.hardening.support import patch_body
 from tests.hardening.support import run_together
 from tests.hardening.support import user_body
@@ -160,6 +162,27 @@ def test_a_writer_during_a_patch_waits_for_it_and_loses_nothing(app, scim, monke
     final = scim.get(f"Users/{user['id']}").get_json()
     assert (final["title"], final["displayName"]) == ("Boss", "Ölaf Other")
     assert final["meta"]["version"] == 'W/"3"'
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="PostgreSQL PATCHes decide under the locks")
+def test_a_patch_whose_manager_arrives_meanwhile_is_linked(app, token, scim, monkeypatch):
+    report = scim.post("Users", user_body("Ærlig.report@example.com")).get_json()
+    real, boss = users._patched, []
+
+    def meanwhile(*args):
+        change = real(*args)
+        if not boss:  # worked out with the manager pending; the manager arrives now
+            boss.append(run_together([lambda: call(app, token, "POST", "Users", user_body(
+                "Ｂｏｓｓ@example.com", schemas=[USER_SCHEMA, ENTERPRISE],
+                **{ENTERPRISE: {"employeeNumber": "E-ß9"}}))])[0][1])
+        return change
+
+    monkeypatch.setattr(users, "_patched", meanwhile)
+    op = {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "E-ß9"}}
+    response = scim.patch(f"Users/{report['id']}", patch_body(op))
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()[ENTERPRISE]["manager"]["value"] == boss[0]["id"]
 
 
 def _rename(app, user_id: str, name: str) -> None:
