@@ -36,6 +36,19 @@ def note(text: str) -> None:
         notes[_MORE] = notes.get(_MORE, 0) + 1
 
 
+def saved_notes() -> dict | None:
+    """The notes as they stand, for `restore_notes` when work is thrown away and redone."""
+    notes = _notes.get()
+    return None if notes is None else dict(notes)
+
+
+def restore_notes(saved: dict | None) -> None:
+    notes = _notes.get()
+    if notes is not None and saved is not None:
+        notes.clear()
+        notes.update(saved)
+
+
 def current_notes() -> list:
     notes = dict(_notes.get() or {})
     more = notes.pop(_MORE, 0)

@@ -17,7 +17,9 @@ from models import ChangeRecord
 from models import User
 from models import db
 from scim.schema import ENTERPRISE
+from services import rules as rule_changes
 from services import users
+from services.actor import CLI
 from tests.conftest import IS_POSTGRES
 from tests.hardening.support import USER_SCHEMA
 from tests.hardening.support import patch_body
@@ -164,7 +166,70 @@ def test_a_writer_during_a_patch_waits_for_it_and_loses_nothing(app, scim, monke
     assert final["meta"]["version"] == 'W/"3"'
 
 
-@pytest.mark.skipif(IS_POSTGRES, reason="PostgreSQL PATCHes decide under the locks")
+def _after_early_create(monkeypatch, app, job) -> list:
+    """Run `job` (a writer elsewhere) between a create's early work and its write lock.
+
+    In a thread of its own, once; returns what `job` returned.
+    """
+    real, done, started = users._early_create, [], []
+
+    def overtaken(*args):
+        change = real(*args)
+        if not started:  # the first create only: the writer elsewhere creates too
+            started.append(True)
+            worker = threading.Thread(target=lambda: done.append(job()))
+            worker.start()
+            worker.join(timeout=30)
+        return change
+
+    monkeypatch.setattr(users, "_early_create", overtaken)
+    return done
+
+
+sqlite_only = pytest.mark.skipif(IS_POSTGRES, reason="PostgreSQL creates decide under the "
+                                 "locks from the start: nobody overtakes them")
+
+
+@sqlite_only
+def test_a_create_overtaken_by_one_of_the_same_name_answers_409(app, token, scim, monkeypatch):
+    other = _after_early_create(monkeypatch, app, lambda: call(
+        app, token, "POST", "Users", user_body("ÉLODIE.race@example.com")))
+
+    response = scim.post("Users", user_body("élodie.race@example.com"))
+
+    assert other[0][0] == 201
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["scimType"] == "uniqueness"
+    names = db.session.execute(select(User.user_name)).scalars().all()
+    assert names == ["ÉLODIE.race@example.com"]
+    creates = db.session.execute(select(func.count()).select_from(ChangeRecord).where(
+        ChangeRecord.action == "user.create")).scalar()
+    assert creates == 1
+    assert user_problems() == []
+
+
+@sqlite_only
+def test_a_create_whose_manager_arrives_meanwhile_is_linked(app, token, scim, monkeypatch):
+    """The report, worked out with its manager pending, links the manager that arrived.
+
+    The manager's own write could not link a report that was not yet committed.
+    """
+    other = _after_early_create(monkeypatch, app, lambda: call(
+        app, token, "POST", "Users", user_body("Øystein.boss@example.com", **{
+            "schemas": [USER_SCHEMA, ENTERPRISE], ENTERPRISE: {"employeeNumber": "E-İ7"}})))
+
+    response = scim.post("Users", user_body("ßara.report@example.com", **{
+        "schemas": [USER_SCHEMA, ENTERPRISE], ENTERPRISE: {"manager": {"value": "E-İ7"}}}))
+
+    assert response.status_code == 201, response.get_json()
+    boss = other[0][1]
+    assert response.get_json()[ENTERPRISE]["manager"]["value"] == boss["id"]
+    stored = db.session.execute(select(User.manager_id, User.manager_ref).where(
+        User.id == response.get_json()["id"])).one()
+    assert tuple(stored) == (boss["id"], None)
+
+
+@sqlite_only
 def test_a_patch_whose_manager_arrives_meanwhile_is_linked(app, token, scim, monkeypatch):
     report = scim.post("Users", user_body("Ærlig.report@example.com")).get_json()
     real, boss = users._patched, []
@@ -183,6 +248,23 @@ def test_a_patch_whose_manager_arrives_meanwhile_is_linked(app, token, scim, mon
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()[ENTERPRISE]["manager"]["value"] == boss[0]["id"]
+
+
+@sqlite_only
+def test_a_create_kept_waiting_takes_a_seat_freed_meanwhile(app, token, scim, monkeypatch):
+    seated = scim.post("Users", user_body("Ｆｕｌｌ.seat@example.com")).get_json()
+    rule_changes.save({"seat_limit": 1}, CLI)
+    freed = _after_early_create(monkeypatch, app, lambda: call(
+        app, token, "PATCH", f"Users/{seated['id']}",
+        patch_body({"op": "replace", "path": "active", "value": False})))
+
+    response = scim.post("Users", user_body("next.seat@example.com"))
+
+    assert freed[0][0] == 200 and freed[0][1]["active"] is False
+    assert response.status_code == 201 and response.get_json()["active"] is True
+    active = db.session.execute(select(func.count()).select_from(User).where(
+        User.active.is_(True))).scalar()
+    assert active == 1
 
 
 def _rename(app, user_id: str, name: str) -> None:
