@@ -150,6 +150,10 @@ def markdown(results: dict) -> str:
     lines += [f"{args.get('users', 0):,} users seeded in {results.get('seed_seconds', 0):.0f} s; "
               f"{args.get('duration')} s per case after {args.get('warmup')} s of warm-up; "
               f"generator: {args.get('client')}.", ""]
+    if args.get("interleave"):
+        lines += [f"Ratios: the median of {args['interleave']} pairs of 1 s slices, the "
+                  "baseline's and the case's alternating (`--interleave`); the other columns "
+                  "are the case's own run.", ""]
     lines += ["| case | c | req/s | p50 ms | p90 ms | p99 ms | baseline | ratio | "
               "CPU ms/req | CPU ratio | server CPU | client CPU | other CPU |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

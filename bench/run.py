@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import sys
 import time
 
@@ -50,6 +51,7 @@ class Bench:
         self.args, self.token, self.plan = args, token, plan
         self.servers = {"rollcall": rollcall, "baseline": baseline}
         self.cases: list[dict] = []
+        self.makers: dict[str, tuple] = {}  # case name -> (app, make, stateful), to re-measure
 
     def case(self, name: str, app: str, make, c: int, stateful: bool = False,
              baseline: str | None = None, records: int = 1, warm_n: int = 400, **extra) -> dict:
@@ -57,6 +59,7 @@ class Bench:
         server, args = self.servers[app], self.args
         if args.cases and name not in args.cases:
             return {}
+        self.makers[name] = (app, make, stateful)
         warm = loadgen.measure(server.url, self.token, make(warm_n), c, args.warmup,
                                server.pid, args.client)
         backends = database.backend_pids(args.database_url or "")  # after warm-up: all open
@@ -78,9 +81,43 @@ class Bench:
             stats["ratio"] = stats["rps"] / base["rps"] if base and base["rps"] else None
             mine, theirs = stats["cpu_ms_per_request"], base and base["cpu_ms_per_request"]
             stats["cpu_ratio"] = theirs / mine if mine and theirs else None
+            if args.interleave and base:
+                self.interleave(stats, name, baseline, c)
         self.cases.append(stats)
         print(report.line(stats), flush=True)
         return stats
+
+    def interleave(self, stats: dict, name: str, baseline: str, c: int) -> None:
+        """Measure the case and its baseline again in alternating 1 s slices (--interleave).
+
+        On a machine whose CPU speed changes from one second to the next (a shared host:
+        docs/performance.md, session 8), two cases measured one after the other can land in
+        different phases; adjacent slices share one. `ratio` becomes the median of the
+        pairs' ratios; the sequential one is kept as `ratio_sequential`.
+        """
+        pairs = []
+        for _ in range(self.args.interleave):
+            pair = [self._slice(baseline, c, self.find(baseline, c)["rps"]),
+                    self._slice(name, c, stats["rps"])]
+            if None in pair:
+                break  # a stateful case ran out of fresh requests
+            pairs.append(pair)
+        ratios = [mine / base for base, mine in pairs if base]
+        if ratios:
+            stats["ratio_sequential"] = stats["ratio"]
+            stats["interleaved_rps"] = pairs
+            stats["ratio"] = statistics.median(ratios)
+
+    def _slice(self, name: str, c: int, rps: float) -> float | None:
+        """One 1 s measurement of a case already measured at `rps`; None if out of requests."""
+        app, make, stateful = self.makers[name]
+        server, args = self.servers[app], self.args
+        wanted = int(rps * 3) + 50 * c
+        requests = make(wanted if stateful else None)
+        if not requests or (stateful and len(requests) < wanted):
+            return None  # wrk would replay requests that change nothing the second time
+        return loadgen.measure(server.url, self.token, requests, c, 1.0, server.pid,
+                               args.client)["rps"]
 
     def find(self, name: str, c: int) -> dict | None:
         return next((x for x in reversed(self.cases) if x["case"] == name and x["c"] == c), None)
@@ -180,7 +217,8 @@ def prepare_groups(bench: Bench, args) -> tuple[dict, list]:
 
 def check_seed(url: str, token: str, plan: Plan) -> None:
     """Stop unless Entra's matching query finds a seeded user: a seed that left a column
-    the lookup uses empty once had every lookup case measure a miss (docs/performance.md)."""
+    the lookup uses empty once had every lookup case measure a miss (docs/performance.md).
+    """
     method, path, _ = plan.lookups()[0]
     conn = client.Connection(url, token)
     status, payload = conn.send(method, path)
@@ -321,6 +359,10 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--scale", help="lookup only, at these user counts: e.g. 10000,1000000")
     p.add_argument("--repeats", type=int, default=3, help="scale mode: runs per size")
     p.add_argument("--keep-db", action="store_true", help="keep the SQLite files")
+    p.add_argument("--interleave", type=int, default=0, metavar="K",
+                   help="measure each case with a baseline K more times in 1 s slices "
+                   "alternating with the baseline's, and report the median ratio (for "
+                   "machines whose speed changes from second to second)")
     p.add_argument("--priority", type=int, default=0, metavar="N",
                    help="run servers and wrk at nice -N (root; for machines shared with "
                    "other jobs)")
