@@ -134,10 +134,11 @@ def _rewrite(data: dict, manager_id: str) -> None:
 
 
 def recheck(session, user: User) -> bool:
-    """Under the locks: a linked manager is still a visible user (store.existing), and a
-    pending one still no single user's. False when it arrived meanwhile (its write could
-    not link a report not yet committed): the write starts over and links it.
+    """Under the locks, whether the manager is still as `resolve` found it before them.
 
+    A linked manager must still be a visible user (store.existing). A pending one must
+    still be no single user's: False when that user arrived meanwhile (its write could
+    not link a report not yet committed), and the write starts over and links it.
     :raise errors.Invalid: for a linked manager gone meanwhile.
     """
     if user.manager_id is not None and not store.existing(session, [user.manager_id], True):
