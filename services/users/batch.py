@@ -20,6 +20,7 @@ from services import errors
 from services import settings
 from services import tx
 from services import users
+from services.users import managers as user_managers
 from services.users import rules
 from services.users import store
 from services.users import write
@@ -76,10 +77,13 @@ class _Plan:
         accepted = [item[0] for item in loaded if isinstance(item, tuple)]
         self.taken = _taken(session, [data["userName"] for data in accepted])
         rules.lock_seats(session)  # as rules.lock would for each create (batchable: no email)
+        if any(user_managers.numbers_to_lock({}, data, arrives=True) for data in accepted):
+            rules.lock_all_employee_numbers(session)
         managers = store.existing(
             session, list({m for d in accepted if (m := store.columns(d)["manager_id"])}),
             lock=True)
-        self.checks = write.Checks(session, locked=True, managers=managers)
+        self.checks = write.Checks(session, locked=True, managers=managers,
+                                   numbers_locked=True)
         for item in loaded:
             if self.max_errors is not None and self.errors >= self.max_errors:
                 return

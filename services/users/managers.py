@@ -13,9 +13,12 @@ An id is Rollcall's own (a UUID): one that names no visible user can never arriv
 so it is refused with 400 as before; two users with one employeeNumber keep it pending.
 
 Locks: a linked manager is read FOR KEY SHARE on PostgreSQL (as store.existing does), so
-a DELETE of it (FOR UPDATE) waits for the write or the write finds no manager. Reports
-are linked FOR NO KEY UPDATE SKIP LOCKED: a report being written at that moment keeps
-its reference pending and is linked at its next write, never deadlocked.
+a DELETE of it (FOR UPDATE) waits for the write or the write finds no manager. A write
+that names its manager by employeeNumber and one that brings that employeeNumber queue on
+the number's lock (rules.lock_employee_numbers): the second sees the first's row, so a
+report and its manager written at once are linked (SQLite's writers take turns anyway).
+Reports are linked FOR NO KEY UPDATE SKIP LOCKED: a report being written at that moment
+resolves its manager itself, never deadlocked.
 """
 
 import collections
@@ -76,6 +79,27 @@ def resolve(session, user_id: str, data: dict, known: set | None = None,
         note(f"manager employeeNumber {wanted!r} is user {found[0]}")
         return Reference(found[0], None)
     return _pending(data, wanted, found, user_id)
+
+
+def numbers_to_lock(before: dict, after: dict, arrives: bool) -> set[str]:
+    """The employeeNumbers a write must hold (rules.lock_employee_numbers) to link right.
+
+    The manager's, when named by number (not by id); the user's own, when it arrives
+    (a new user, or a number it did not have), as reports may wait for it.
+    """
+    numbers = set()
+    wanted = value(after)
+    if wanted is not None and not is_id(wanted):
+        numbers.add(wanted)
+    own = _own_number(after)
+    if own and (arrives or own != _own_number(before)):
+        numbers.add(own)
+    return numbers
+
+
+def _own_number(data: dict):
+    number = (data.get(ENTERPRISE) or {}).get("employeeNumber")
+    return number if isinstance(number, str) else None
 
 
 def _pending(data: dict, wanted: str, found: list, user_id: str) -> Reference:

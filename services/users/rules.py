@@ -10,6 +10,7 @@ writer lock (models/engine.py `writing`) already does, on PostgreSQL a transacti
 advisory lock per rule (per email address for the email rule) does.
 """
 
+import functools
 import hashlib
 
 from sqlalchemy import bindparam
@@ -37,8 +38,9 @@ def lock(session, data: dict, was_active: bool) -> None:
     queue, on one lock; releasing a seat needs none. Work email under email matching:
     writers of the same address queue on that address's lock, and the one that waits
     then sees the other's committed rows (READ COMMITTED reads afresh per statement).
-    Locks are taken in this order (seats, then email), and after the row lock of the
-    user written, if any, so two writers cannot deadlock.
+    Locks are taken in this order (seats, then email, then employeeNumbers: see
+    `lock_employee_numbers`), and after the row lock of the user written, if any, so two
+    writers cannot deadlock.
     """
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the write transaction holds the one writer lock already
@@ -61,6 +63,39 @@ def lock_seats(session) -> None:
     """The seat lock alone, for a run of creates (services/users/batch.py)."""
     if settings.get("seat_limit") and session.get_bind().dialect.name == "postgresql":
         session.execute(_ADVISORY_LOCK, {"key": _key("seats")})
+
+
+def lock_employee_numbers(session, numbers: set[str]) -> None:
+    """PostgreSQL: queue behind the other writers of these employeeNumbers.
+
+    A report names its manager by employeeNumber before the manager exists, and the
+    manager's write links the reports waiting for it (services/users/managers.py). Two
+    such writes at once would each miss the other's uncommitted row; on this lock the
+    second waits, then reads the first's. Each number has its own lock, taken in key
+    order after the rules' others (`lock`); all of them behind a shared lock that a run
+    of creates takes whole (`lock_all_employee_numbers`). SQLite's writers take turns.
+    """
+    if not numbers or session.get_bind().dialect.name != "postgresql":
+        return
+    keys = [_key("employee:" + key) for key in sorted({casefold.key(n) for n in numbers})]
+    session.execute(_employee_locks(len(keys)),
+                    {"all": _key("employees"), **{f"k{i}": key for i, key in enumerate(keys)}})
+
+
+@functools.cache
+def _employee_locks(count: int):
+    # One statement, evaluated left to right: the shared lock first, then each number's.
+    return text("SELECT pg_advisory_xact_lock_shared(:all)"
+                + "".join(f", pg_advisory_xact_lock(:k{i})" for i in range(count)))
+
+
+def lock_all_employee_numbers(session) -> None:
+    """Every employeeNumber's lock at once, for a run of creates (services/users/batch.py).
+
+    One lock rather than two per user, which could fill PostgreSQL's lock table.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADVISORY_LOCK, {"key": _key("employees")})
 
 
 def _key(name: str) -> int:

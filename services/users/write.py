@@ -63,8 +63,11 @@ class Checks:
     that will save the writes, so what `prepare` decides is final.
     """
 
-    def __init__(self, session, locked: bool, managers: set | None = None):
+    def __init__(self, session, locked: bool, managers: set | None = None,
+                 numbers_locked: bool = False):
         self.session, self.locked, self.managers = session, locked, managers
+        # A run of creates holds every employeeNumber's lock already.
+        self.numbers_locked = numbers_locked
         self._seats: rules.Seats | None = None
 
     @property
@@ -96,6 +99,9 @@ def prepare(checks: Checks, user: User, before: dict, after: dict, rtype, actor,
     user.seat_waiting = checks.seats.admit(after, was_active) if granted else False
     granted = granted and not user.seat_waiting
     rules.require_email(after, None if new or revived else before)
+    if checks.locked and not checks.numbers_locked:
+        rules.lock_employee_numbers(session, managers.numbers_to_lock(
+            before, after, arrives=new or revived))
     stored = managers.Reference(user.manager_id, user.manager_ref)
     manager = stored
     if _manager(after) != _manager(before) or stored.pending:  # a linked one was checked

@@ -17,6 +17,7 @@ from models import User
 from models import UserValue
 from models import db
 from scim.schema import ENTERPRISE
+from tests.hardening.support import USER_SCHEMA
 from tests.hardening.support import patch_body
 from tests.hardening.support import run_together
 from tests.hardening.support import user_body
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.slow
 CLIENTS = 8
 ROUNDS = 3
 SEATS = 3
+BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 NAMES = ("Øyvind", "Élise", "Strauß", "Ærlig", "Ñandú", "Ødegård", "Émile", "Weiß")
 
 
@@ -171,6 +173,44 @@ def test_a_manager_deleted_during_patches_leaves_no_dangling_reference(live):
             named = ((data.get(ENTERPRISE) or {}).get("manager") or {}).get("value")
             assert named == manager_id, (user_id, named, manager_id)
             assert manager_id is None or manager_id in present
+    assert user_problems() == []
+
+
+def test_a_manager_arriving_among_its_reports_is_linked_to_every_one(live):
+    """HR feeds send reports and their manager in any order, here all at once.
+
+    Each report names the manager by employeeNumber, in a POST of its own or in a /Bulk
+    run; whichever write commits second links them (services/users/managers.py), so none
+    is left pending once the manager exists.
+    """
+    http = live()
+    singles = CLIENTS - 2
+    for round_ in range(ROUNDS):
+        number = f"E-Ø{round_}"
+
+        def report(i, round_=round_, number=number):
+            return user_body(user_name(round_, i), schemas=[USER_SCHEMA, ENTERPRISE],
+                             **{ENTERPRISE: {"manager": {"value": number}}})
+
+        bulk = {"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": f"r{i}", "data": report(i)}
+            for i in range(singles, singles + 2)]}
+        jobs = [job(http, "POST", "/scim/v2/Users", report(i)) for i in range(singles)]
+        jobs.append(job(http, "POST", "/scim/v2/Bulk", bulk))
+        jobs.append(job(http, "POST", "/scim/v2/Users", user_body(
+            f"Chef.{round_}@exämple.com", schemas=[USER_SCHEMA, ENTERPRISE],
+            **{ENTERPRISE: {"employeeNumber": number}})))
+        results = run_together(jobs)
+
+        assert statuses(results) == {201: singles + 1, 200: 1}, results
+        in_bulk = results[singles][2]["Operations"]
+        assert [op["status"] for op in in_bulk] == ["201", "201"], in_bulk
+        boss = results[-1][2]["id"]
+        ids = [body["id"] for _, _, body in results[:singles]]
+        ids += [op["location"].rsplit("/", 1)[1] for op in in_bulk]
+        linked = fresh().execute(select(User.manager_id, User.manager_ref).where(
+            User.id.in_(ids))).all()
+        assert Counter(map(tuple, linked)) == {(boss, None): singles + 2}
     assert user_problems() == []
 
 
