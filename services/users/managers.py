@@ -103,7 +103,7 @@ def _own_number(data: dict):
 
 
 def _pending(data: dict, wanted: str, found: list, user_id: str) -> Reference:
-    own = (data.get(ENTERPRISE) or {}).get("employeeNumber")
+    own = _own_number(data)
     if found == [user_id] or (not found and own == wanted):
         raise errors.Invalid("a user cannot be their own manager", "manager")
     if is_id(wanted) and not found:
@@ -201,8 +201,7 @@ def _arrives(write) -> bool:
     user = write.user
     if not user.employee_number or user.hidden:
         return False
-    before = (write.before.get(ENTERPRISE) or {}).get("employeeNumber")
-    return write.new or write.revived or before != user.employee_number
+    return write.new or write.revived or _own_number(write.before) != user.employee_number
 
 
 def _waiting(session, numbers: list[str]):
